@@ -1,0 +1,570 @@
+//! The corsair config file: TOML model, loading, validation and routing.
+//!
+//! Every problem is collected (not just the first) and reported with the
+//! file, the key and what is wrong.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use corsair::{Policy, PolicyConfig};
+use serde::Deserialize;
+
+/// The embedded default, printed by `corsair config default` and used by
+/// `corsair serve` without `--config`.
+pub const DEFAULT_CONFIG: &str = include_str!("default.toml");
+
+/// The value of `upstream` that selects the built-in echo upstream.
+pub const BUILTIN_ECHO: &str = "builtin:echo";
+
+/// The file as written (serde model). Unknown keys are errors.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<String>,
+    upstream: Option<String>,
+    tls: Option<TlsTable>,
+    admin: Option<AdminTable>,
+    limits: Option<LimitsTable>,
+    #[serde(default)]
+    policy: Vec<PolicyTable>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TlsTable {
+    cert: PathBuf,
+    key: PathBuf,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AdminTable {
+    listen: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LimitsTable {
+    header_read_timeout: Option<u64>,
+    upstream_timeout: Option<u64>,
+    max_header_bytes: Option<u64>,
+    max_connections: Option<u64>,
+    shutdown_grace: Option<u64>,
+}
+
+/// One `[[policy]]` table: routing keys plus the CORS keys of
+/// [`corsair::PolicyConfig`].
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicyTable {
+    name: Option<String>,
+    #[serde(default)]
+    hosts: Vec<String>,
+    path_prefix: Option<String>,
+    #[serde(default)]
+    allow_origins: Vec<String>,
+    #[serde(default)]
+    allow_methods: Vec<String>,
+    #[serde(default)]
+    allow_headers: Vec<String>,
+    #[serde(default)]
+    expose_headers: Vec<String>,
+    #[serde(default)]
+    allow_credentials: bool,
+    max_age: Option<i64>,
+    #[serde(default)]
+    allow_private_network: bool,
+    #[serde(default)]
+    allow_insecure_origins: bool,
+    #[serde(default)]
+    debug: bool,
+}
+
+/// Where requests go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Upstream {
+    /// The built-in echo service (`upstream = "builtin:echo"`).
+    Echo,
+    /// An http or https origin server.
+    Url(http::Uri),
+}
+
+/// TLS settings for the listener.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tls {
+    /// PEM certificate chain.
+    pub cert: PathBuf,
+    /// PEM private key.
+    pub key: PathBuf,
+}
+
+/// Gateway limits, each with a sensible default.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Time a client has to send the request head (slowloris guard).
+    pub header_read_timeout: Duration,
+    /// Time the upstream has to answer with a response head (-> 504).
+    pub upstream_timeout: Duration,
+    /// Largest request head accepted (-> 431).
+    pub max_header_bytes: usize,
+    /// Most client connections served at once.
+    pub max_connections: usize,
+    /// How long shutdown waits for in-flight requests.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: Duration::from_secs(10),
+            upstream_timeout: Duration::from_secs(30),
+            max_header_bytes: 16 * 1024,
+            max_connections: 10_000,
+            shutdown_grace: Duration::from_secs(30),
+        }
+    }
+}
+
+/// A policy with the requests it covers.
+#[derive(Debug, Clone)]
+pub struct RoutedPolicy {
+    /// The policy's name (`name`, or `policy[i]`).
+    pub name: String,
+    /// Host names it covers, lowercase (empty: every host).
+    pub hosts: Vec<String>,
+    /// Path prefix it covers (`/` by default).
+    pub path_prefix: String,
+    /// The compiled policy.
+    pub policy: Arc<Policy>,
+}
+
+impl RoutedPolicy {
+    /// Whether this policy covers a request for `host` (the Host header or
+    /// URL authority, port ignored, case-insensitive) and `path`.
+    pub fn covers(&self, host: Option<&str>, path: &str) -> bool {
+        let host_ok = self.hosts.is_empty()
+            || host.is_some_and(|h| {
+                let name = host_name(h);
+                self.hosts.iter().any(|x| x.eq_ignore_ascii_case(name))
+            });
+        host_ok && path_has_prefix(path, &self.path_prefix)
+    }
+}
+
+/// The host name of a `Host` header value: the port removed.
+fn host_name(h: &str) -> &str {
+    if h.starts_with('[') {
+        return h.split_once(']').map_or(h, |(a, _)| &h[..a.len() + 1]);
+    }
+    h.split_once(':').map_or(h, |(a, _)| a)
+}
+
+/// Segment-aware prefix: `/api` covers `/api`, `/api/x` and `/api?q`, not `/apix`.
+fn path_has_prefix(path: &str, prefix: &str) -> bool {
+    if prefix == "/" || prefix.is_empty() {
+        return true;
+    }
+    match path.strip_prefix(prefix) {
+        Some(rest) => prefix.ends_with('/') || rest.is_empty() || rest.starts_with(['/', '?']),
+        None => false,
+    }
+}
+
+/// A validated config file.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where the file was read from (`<embedded default>` for the default).
+    pub source: String,
+    /// Listener address.
+    pub listen: SocketAddr,
+    /// Upstream.
+    pub upstream: Upstream,
+    /// TLS for the listener.
+    pub tls: Option<Tls>,
+    /// Admin listener (`/healthz`, `/metrics`).
+    pub admin: Option<SocketAddr>,
+    /// Limits.
+    pub limits: Limits,
+    /// Policies, in file order; the first that covers a request applies.
+    pub policies: Vec<RoutedPolicy>,
+}
+
+impl Config {
+    /// The first policy covering a request, if any.
+    pub fn route(&self, host: Option<&str>, path: &str) -> Option<&RoutedPolicy> {
+        self.policies.iter().find(|p| p.covers(host, path))
+    }
+}
+
+/// One problem in a config file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The key, e.g. `policy[0].allow_origins[1]` (empty for syntax errors).
+    pub key: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Every problem found in a config file.
+#[derive(Debug, Clone)]
+pub struct ConfigFileError {
+    /// The file.
+    pub file: String,
+    /// The problems.
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for ConfigFileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.problems.len();
+        writeln!(f, "{}: {} problem{}", self.file, n, if n == 1 { "" } else { "s" })?;
+        for p in &self.problems {
+            if p.key.is_empty() {
+                writeln!(f, "  {}: {}", self.file, p.message.trim_end().replace('\n', "\n    "))?;
+            } else {
+                writeln!(f, "  {}: {}: {}", self.file, p.key, p.message)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigFileError {}
+
+/// Reads and validates a config file.
+pub fn load(path: &Path) -> Result<Config, ConfigFileError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigFileError {
+        file: file.clone(),
+        problems: vec![Problem {
+            key: String::new(),
+            message: format!("cannot read the file: {e}"),
+        }],
+    })?;
+    parse(&text, &file, path.parent())
+}
+
+/// The embedded default config.
+pub fn embedded_default() -> Result<Config, ConfigFileError> {
+    parse(DEFAULT_CONFIG, "<embedded default>", None)
+}
+
+/// Parses and validates config text. `base` resolves relative TLS paths.
+pub fn parse(text: &str, file: &str, base: Option<&Path>) -> Result<Config, ConfigFileError> {
+    let fail = |problems| ConfigFileError {
+        file: file.to_owned(),
+        problems,
+    };
+    let raw: FileConfig = toml::from_str(text).map_err(|e| {
+        fail(vec![Problem {
+            key: String::new(),
+            message: e.to_string(),
+        }])
+    })?;
+    let mut problems = Vec::new();
+    let mut p = |key: &str, message: String| {
+        problems.push(Problem {
+            key: key.to_owned(),
+            message,
+        })
+    };
+
+    let listen = match raw.listen.as_deref().unwrap_or("127.0.0.1:8080").parse::<SocketAddr>() {
+        Ok(a) => Some(a),
+        Err(_) => {
+            p(
+                "listen",
+                format!("{:?} is not an address such as `127.0.0.1:8080` or `[::1]:8443`", raw.listen.unwrap_or_default()),
+            );
+            None
+        }
+    };
+    let upstream = match raw.upstream.as_deref() {
+        None => {
+            p(
+                "upstream",
+                format!("missing: the URL of the service to proxy (`http://127.0.0.1:3000`), or `{BUILTIN_ECHO}`"),
+            );
+            None
+        }
+        Some(BUILTIN_ECHO) => Some(Upstream::Echo),
+        Some(u) => match parse_upstream(u) {
+            Ok(uri) => Some(Upstream::Url(uri)),
+            Err(m) => {
+                p("upstream", format!("{u:?}: {m}"));
+                None
+            }
+        },
+    };
+    let tls = raw.tls.map(|t| {
+        let resolve = |f: PathBuf| match base {
+            Some(b) if f.is_relative() => b.join(f),
+            _ => f,
+        };
+        let t = Tls {
+            cert: resolve(t.cert),
+            key: resolve(t.key),
+        };
+        for (key, f) in [("tls.cert", &t.cert), ("tls.key", &t.key)] {
+            if let Err(e) = std::fs::metadata(f) {
+                p(key, format!("cannot read {}: {e}", f.display()));
+            }
+        }
+        t
+    });
+    let admin = raw.admin.and_then(|a| match a.listen.parse::<SocketAddr>() {
+        Ok(addr) => Some(addr),
+        Err(_) => {
+            p("admin.listen", format!("{:?} is not an address such as `127.0.0.1:9090`", a.listen));
+            None
+        }
+    });
+    if let (Some(a), Some(l)) = (admin, listen) {
+        if a == l {
+            p("admin.listen", format!("{a} is also the gateway's `listen` address"));
+        }
+    }
+
+    let mut limits = Limits::default();
+    let l = raw.limits.unwrap_or_default();
+    let mut secs = |key: &str, v: Option<u64>, max: u64, slot: &mut Duration| {
+        if let Some(v) = v {
+            if v == 0 || v > max {
+                p(key, format!("{v} is out of range: 1 to {max} seconds"));
+            } else {
+                *slot = Duration::from_secs(v);
+            }
+        }
+    };
+    secs("limits.header_read_timeout", l.header_read_timeout, 3600, &mut limits.header_read_timeout);
+    secs("limits.upstream_timeout", l.upstream_timeout, 3600, &mut limits.upstream_timeout);
+    secs("limits.shutdown_grace", l.shutdown_grace, 3600, &mut limits.shutdown_grace);
+    if let Some(v) = l.max_header_bytes {
+        match usize::try_from(v) {
+            Ok(n) if (1024..=1024 * 1024).contains(&n) => limits.max_header_bytes = n,
+            _ => p("limits.max_header_bytes", format!("{v} is out of range: 1024 to 1048576 bytes")),
+        }
+    }
+    if let Some(v) = l.max_connections {
+        match usize::try_from(v) {
+            Ok(n) if (1..=1_000_000).contains(&n) => limits.max_connections = n,
+            _ => p("limits.max_connections", format!("{v} is out of range: 1 to 1000000")),
+        }
+    }
+
+    if raw.policy.is_empty() {
+        p(
+            "policy",
+            "no [[policy]] table: corsair would add no CORS headers at all; add at least one".to_owned(),
+        );
+    }
+    let mut policies = Vec::new();
+    let mut names = std::collections::HashSet::new();
+    for (i, t) in raw.policy.into_iter().enumerate() {
+        let prefix = format!("policy[{i}]");
+        let name = t.name.clone().unwrap_or_else(|| prefix.clone());
+        if name.trim().is_empty() {
+            p(&format!("{prefix}.name"), "empty name".to_owned());
+        }
+        if !names.insert(name.clone()) {
+            p(&format!("{prefix}.name"), format!("{name:?} is used by an earlier policy"));
+        }
+        let mut hosts = Vec::new();
+        for (j, h) in t.hosts.iter().enumerate() {
+            if is_host_name(h) {
+                hosts.push(h.to_ascii_lowercase());
+            } else {
+                p(
+                    &format!("{prefix}.hosts[{j}]"),
+                    format!("{h:?} is not a host name (no scheme, port or path: `api.example.com`)"),
+                );
+            }
+        }
+        let path_prefix = t.path_prefix.clone().unwrap_or_else(|| "/".to_owned());
+        if !path_prefix.starts_with('/') || path_prefix.contains(['?', '#', ' ']) {
+            p(
+                &format!("{prefix}.path_prefix"),
+                format!("{path_prefix:?} must be a URL path starting with `/`"),
+            );
+        }
+        let cfg = PolicyConfig {
+            allow_origins: t.allow_origins,
+            allow_methods: t.allow_methods,
+            allow_headers: t.allow_headers,
+            expose_headers: t.expose_headers,
+            allow_credentials: t.allow_credentials,
+            max_age: t.max_age,
+            allow_private_network: t.allow_private_network,
+            allow_insecure_origins: t.allow_insecure_origins,
+            debug: t.debug,
+        };
+        match cfg.build() {
+            Ok(policy) => policies.push(RoutedPolicy {
+                name,
+                hosts,
+                path_prefix,
+                policy: Arc::new(policy),
+            }),
+            Err(errs) => {
+                for e in errs {
+                    let msg = match &e.value {
+                        Some(v) => format!("{v:?}: {}", e.message),
+                        None => e.message.clone(),
+                    };
+                    p(&format!("{prefix}.{}", e.key), msg);
+                }
+            }
+        }
+    }
+
+    match (listen, upstream) {
+        (Some(listen), Some(upstream)) if problems.is_empty() => Ok(Config {
+            source: file.to_owned(),
+            listen,
+            upstream,
+            tls,
+            admin,
+            limits,
+            policies,
+        }),
+        _ => Err(fail(problems)),
+    }
+}
+
+fn parse_upstream(u: &str) -> Result<http::Uri, &'static str> {
+    let uri: http::Uri = u.parse().map_err(|_| "not a URL")?;
+    match uri.scheme_str() {
+        Some("http" | "https") => {}
+        _ => return Err("the upstream must be an `http://` or `https://` URL"),
+    }
+    if uri.authority().is_none() {
+        return Err("the URL has no host");
+    }
+    if uri.path() != "/" && !uri.path().is_empty() || uri.query().is_some() {
+        return Err("give the upstream's origin only (`http://host:port`); paths are passed through as requested");
+    }
+    Ok(uri)
+}
+
+fn is_host_name(h: &str) -> bool {
+    !h.is_empty()
+        && h.len() <= 253
+        && (h.split('.').all(|l| {
+            !l.is_empty() && l.len() <= 63 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        }) || (h.starts_with('[') && h.ends_with(']') && h[1..h.len() - 1].parse::<std::net::Ipv6Addr>().is_ok()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problems(text: &str) -> Vec<String> {
+        parse(text, "test.toml", None)
+            .unwrap_err()
+            .problems
+            .into_iter()
+            .map(|p| p.key)
+            .collect()
+    }
+
+    #[test]
+    fn embedded_default_is_valid() {
+        let c = embedded_default().unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.upstream, Upstream::Echo);
+        let p = &c.route(Some("localhost:8080"), "/anything").unwrap().policy;
+        assert!(p.allows_origin("http://localhost:3000"));
+        assert!(p.allows_origin("http://127.0.0.1:5173"));
+        assert!(!p.allows_origin("https://evil.example"));
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        let e = parse("upstream = \"http://127.0.0.1:1\"\nlisten_on = 1\n", "x.toml", None).unwrap_err();
+        assert!(e.to_string().contains("listen_on"), "{e}");
+        let e = parse(
+            "upstream = \"http://127.0.0.1:1\"\n[[policy]]\nallow_origins=[\"*\"]\nallow_origin = []\n",
+            "x.toml",
+            None,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("allow_origin"), "{e}");
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_key() {
+        let k = problems(
+            r#"
+listen = "nowhere"
+upstream = "ftp://x"
+[admin]
+listen = "also nowhere"
+[limits]
+upstream_timeout = 0
+[[policy]]
+name = "a"
+hosts = ["https://api.example.com"]
+path_prefix = "api"
+allow_origins = ["*", "https://x.com/"]
+allow_credentials = true
+[[policy]]
+name = "a"
+allow_origins = ["https://*.github.io"]
+max_age = 100000
+"#,
+        );
+        for want in [
+            "listen",
+            "upstream",
+            "admin.listen",
+            "limits.upstream_timeout",
+            "policy[0].hosts[0]",
+            "policy[0].path_prefix",
+            "policy[0].allow_origins[0]",
+            "policy[0].allow_origins[1]",
+            "policy[1].name",
+            "policy[1].allow_origins[0]",
+            "policy[1].max_age",
+        ] {
+            assert!(k.iter().any(|x| x == want), "missing {want} in {k:?}");
+        }
+    }
+
+    #[test]
+    fn routing_takes_the_first_policy_that_fits() {
+        let c = parse(
+            r#"
+upstream = "http://127.0.0.1:3000"
+[[policy]]
+name = "admin"
+hosts = ["Admin.Example.com"]
+path_prefix = "/api"
+allow_origins = ["https://admin.example.com"]
+[[policy]]
+name = "public"
+path_prefix = "/public/"
+allow_origins = ["*"]
+"#,
+            "x.toml",
+            None,
+        )
+        .unwrap();
+        let r = |h: Option<&str>, p: &str| c.route(h, p).map(|r| r.name.as_str());
+        assert_eq!(r(Some("admin.example.com:8443"), "/api/users"), Some("admin"));
+        assert_eq!(r(Some("ADMIN.example.com"), "/api"), Some("admin"));
+        assert_eq!(r(Some("admin.example.com"), "/apix"), None);
+        assert_eq!(r(Some("other.example.com"), "/api"), None);
+        assert_eq!(r(None, "/api"), None);
+        assert_eq!(r(Some("any"), "/public/x.js"), Some("public"));
+        assert_eq!(r(Some("any"), "/public"), None);
+    }
+
+    #[test]
+    fn missing_upstream_and_policies() {
+        let k = problems("listen = \"127.0.0.1:1\"\n");
+        assert_eq!(k, ["upstream", "policy"]);
+    }
+}

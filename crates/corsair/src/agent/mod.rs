@@ -1,0 +1,1 @@
+//! The user-agent (browser) half of the Fetch CORS protocol (in progress).

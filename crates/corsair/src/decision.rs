@@ -1,0 +1,452 @@
+//! Decisions: classify a request, decide it against a [`Policy`], and write
+//! the answer into response headers.
+
+use std::fmt;
+
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::{Method, StatusCode};
+
+use crate::headers::{append_vary, for_each_list_element};
+use crate::method::{is_safelisted_method, is_token};
+use crate::policy::{Policy, MAX_HEADER_NAME};
+
+/// `Access-Control-Request-Private-Network`.
+pub const ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK: HeaderName =
+    HeaderName::from_static("access-control-request-private-network");
+/// `Access-Control-Allow-Private-Network`.
+pub const ACCESS_CONTROL_ALLOW_PRIVATE_NETWORK: HeaderName =
+    HeaderName::from_static("access-control-allow-private-network");
+
+/// The CORS response headers that the policy alone may set.
+const CORS_RESPONSE_HEADERS: [HeaderName; 7] = [
+    header::ACCESS_CONTROL_ALLOW_ORIGIN,
+    header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+    header::ACCESS_CONTROL_ALLOW_METHODS,
+    header::ACCESS_CONTROL_ALLOW_HEADERS,
+    header::ACCESS_CONTROL_EXPOSE_HEADERS,
+    header::ACCESS_CONTROL_MAX_AGE,
+    ACCESS_CONTROL_ALLOW_PRIVATE_NETWORK,
+];
+
+const STAR: HeaderValue = HeaderValue::from_static("*");
+const TRUE: HeaderValue = HeaderValue::from_static("true");
+const VARY_ORIGIN: HeaderValue = HeaderValue::from_static("Origin");
+
+/// What kind of request this is, CORS-wise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RequestKind {
+    /// No `Origin` header: not a CORS request.
+    NotCors,
+    /// `OPTIONS` with `Origin` and `Access-Control-Request-Method`.
+    Preflight,
+    /// Any other request with an `Origin` header.
+    Actual,
+}
+
+impl RequestKind {
+    /// A short lowercase name (`not_cors`, `preflight`, `actual`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NotCors => "not_cors",
+            Self::Preflight => "preflight",
+            Self::Actual => "actual",
+        }
+    }
+}
+
+/// Why a CORS request was rejected. Every rejection has a stable
+/// machine-readable [`code`](Rejection::code) and a human explanation
+/// (`Display`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Rejection {
+    /// The origin is not allowed by the policy.
+    OriginNotAllowed(HeaderValue),
+    /// `Origin: null` (sandboxed iframes, `file:` pages, redirects): never allowed.
+    NullOrigin,
+    /// The request carries several `Origin` headers.
+    MultipleOrigins,
+    /// `Access-Control-Request-Method` is not a single method token.
+    InvalidMethod(HeaderValue),
+    /// The preflight asks for a method the policy does not allow.
+    MethodNotAllowed(HeaderValue),
+    /// `Access-Control-Request-Headers` is malformed (not a list of tokens,
+    /// or padded beyond what a browser sends).
+    InvalidHeaders,
+    /// The preflight asks for a request header the policy does not allow.
+    HeaderNotAllowed {
+        /// The header line that named it.
+        line: HeaderValue,
+        /// Byte offset of the name in `line`.
+        start: usize,
+        /// Length of the name.
+        len: usize,
+    },
+}
+
+impl Rejection {
+    /// A stable identifier, e.g. `origin_not_allowed`, for metrics and logs.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::OriginNotAllowed(_) => "origin_not_allowed",
+            Self::NullOrigin => "null_origin",
+            Self::MultipleOrigins => "multiple_origins",
+            Self::InvalidMethod(_) => "invalid_method",
+            Self::MethodNotAllowed(_) => "method_not_allowed",
+            Self::InvalidHeaders => "invalid_headers",
+            Self::HeaderNotAllowed { .. } => "header_not_allowed",
+        }
+    }
+
+    /// For [`Rejection::HeaderNotAllowed`], the header name as requested.
+    pub fn header_name(&self) -> Option<&str> {
+        match self {
+            Self::HeaderNotAllowed { line, start, len } => line
+                .as_bytes()
+                .get(*start..start + len)
+                .and_then(|b| std::str::from_utf8(b).ok()),
+            _ => None,
+        }
+    }
+
+    /// Whether the origin itself was acceptable (the rejection is about the
+    /// method or headers of a preflight).
+    pub fn origin_was_allowed(&self) -> bool {
+        matches!(
+            self,
+            Self::InvalidMethod(_) | Self::MethodNotAllowed(_) | Self::InvalidHeaders | Self::HeaderNotAllowed { .. }
+        )
+    }
+}
+
+fn lossy(v: &HeaderValue) -> String {
+    String::from_utf8_lossy(v.as_bytes()).into_owned()
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::OriginNotAllowed(o) => write!(f, "origin `{}` is not in allow_origins", lossy(o)),
+            Self::NullOrigin => f.write_str("the `null` origin is never allowed"),
+            Self::MultipleOrigins => f.write_str("the request carries several Origin headers"),
+            Self::InvalidMethod(m) => write!(
+                f,
+                "Access-Control-Request-Method `{}` is not a single method",
+                lossy(m)
+            ),
+            Self::MethodNotAllowed(m) => write!(
+                f,
+                "method `{}` is not in allow_methods (methods are case-sensitive)",
+                lossy(m)
+            ),
+            Self::InvalidHeaders => f.write_str("Access-Control-Request-Headers is not a valid list of header names"),
+            Self::HeaderNotAllowed { .. } => write!(
+                f,
+                "request header `{}` is not in allow_headers",
+                self.header_name().unwrap_or("?")
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Rejection {}
+
+/// The policy's verdict on one request, owned so that it can outlive the
+/// request (the middleware needs it again for the response).
+///
+/// Holds no heap data of its own: the values it keeps are reference-counted
+/// clones of the request's header values.
+#[derive(Debug, Clone)]
+pub struct Decision {
+    kind: RequestKind,
+    rejection: Option<Rejection>,
+    /// The origin to echo in `Access-Control-Allow-Origin` (None for `*`).
+    origin: Option<HeaderValue>,
+    acrm: Option<HeaderValue>,
+    acrh: Option<HeaderValue>,
+    private_network: bool,
+}
+
+impl Decision {
+    fn new(kind: RequestKind) -> Self {
+        Self {
+            kind,
+            rejection: None,
+            origin: None,
+            acrm: None,
+            acrh: None,
+            private_network: false,
+        }
+    }
+
+    fn reject(mut self, r: Rejection) -> Self {
+        self.rejection = Some(r);
+        self
+    }
+
+    /// The kind of request.
+    pub fn kind(&self) -> RequestKind {
+        self.kind
+    }
+
+    /// Whether corsair must answer this request itself (a preflight),
+    /// without calling the inner service.
+    pub fn is_preflight(&self) -> bool {
+        self.kind == RequestKind::Preflight
+    }
+
+    /// Whether the CORS request was allowed (`false` for non-CORS requests).
+    pub fn is_allowed(&self) -> bool {
+        self.kind != RequestKind::NotCors && self.rejection.is_none()
+    }
+
+    /// Why the request was rejected, if it was.
+    pub fn rejection(&self) -> Option<&Rejection> {
+        self.rejection.as_ref()
+    }
+
+    /// A short outcome label: `not_cors`, `allowed` or the rejection code.
+    pub fn outcome(&self) -> &'static str {
+        match (&self.rejection, self.kind) {
+            (Some(r), _) => r.code(),
+            (None, RequestKind::NotCors) => "not_cors",
+            (None, _) => "allowed",
+        }
+    }
+}
+
+impl Policy {
+    /// Decides a request from its method and headers. Pure, allocation-free
+    /// (except when a preflight spreads `Access-Control-Request-Headers` over
+    /// several lines), and bounded in time whatever the headers hold.
+    ///
+    /// ```
+    /// use corsair::{PolicyConfig, RequestKind};
+    /// use http::{HeaderMap, HeaderValue, Method};
+    ///
+    /// let policy = PolicyConfig::new()
+    ///     .allow_origins(["https://app.example.com"])
+    ///     .allow_methods(["PUT"])
+    ///     .build()
+    ///     .unwrap();
+    /// let mut h = HeaderMap::new();
+    /// h.insert("origin", HeaderValue::from_static("https://app.example.com"));
+    /// h.insert("access-control-request-method", HeaderValue::from_static("PUT"));
+    /// let d = policy.evaluate(&Method::OPTIONS, &h);
+    /// assert_eq!(d.kind(), RequestKind::Preflight);
+    /// assert!(d.is_allowed());
+    ///
+    /// h.insert("access-control-request-method", HeaderValue::from_static("DELETE"));
+    /// let d = policy.evaluate(&Method::OPTIONS, &h);
+    /// assert_eq!(d.rejection().unwrap().code(), "method_not_allowed");
+    /// ```
+    pub fn evaluate(&self, method: &Method, headers: &HeaderMap) -> Decision {
+        let mut origins = headers.get_all(header::ORIGIN).iter();
+        let Some(origin) = origins.next() else {
+            return Decision::new(RequestKind::NotCors);
+        };
+        let preflight = method == Method::OPTIONS && headers.contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+        let mut d = Decision::new(if preflight {
+            RequestKind::Preflight
+        } else {
+            RequestKind::Actual
+        });
+
+        if !self.origins.any {
+            if origins.next().is_some() {
+                return d.reject(Rejection::MultipleOrigins);
+            }
+            if origin.as_bytes() == b"null" {
+                return d.reject(Rejection::NullOrigin);
+            }
+            match origin.to_str() {
+                Ok(s) if self.origins.matches(s) => d.origin = Some(origin.clone()),
+                _ => return d.reject(Rejection::OriginNotAllowed(origin.clone())),
+            }
+        }
+        if !preflight {
+            return d;
+        }
+
+        // The method.
+        let mut acrm_lines = headers.get_all(header::ACCESS_CONTROL_REQUEST_METHOD).iter();
+        let Some(acrm) = acrm_lines.next() else {
+            return d.reject(Rejection::InvalidHeaders);
+        };
+        if acrm_lines.next().is_some() || !is_token(acrm.as_bytes()) {
+            return d.reject(Rejection::InvalidMethod(acrm.clone()));
+        }
+        let m = acrm.as_bytes();
+        let method_ok = is_safelisted_method(m)
+            || self.any_method
+            || std::str::from_utf8(m).is_ok_and(|s| self.methods.contains(s));
+        if !method_ok {
+            return d.reject(Rejection::MethodNotAllowed(acrm.clone()));
+        }
+        d.acrm = Some(acrm.clone());
+
+        // The headers.
+        let acrh = headers.get_all(header::ACCESS_CONTROL_REQUEST_HEADERS);
+        let mut lines = 0usize;
+        let mut names = 0usize;
+        let checked = for_each_list_element(acrh.iter(), |line_no, e| {
+            lines = lines.max(line_no + 1);
+            names += 1;
+            if self.header_allowed(e.name) {
+                Ok(())
+            } else {
+                Err((line_no, e.start, e.name.len()))
+            }
+        });
+        match checked {
+            Ok(()) => {}
+            Err(None) => return d.reject(Rejection::InvalidHeaders),
+            Err(Some((line_no, start, len))) => {
+                let line = acrh.iter().nth(line_no).cloned().unwrap_or(STAR);
+                return d.reject(Rejection::HeaderNotAllowed { line, start, len });
+            }
+        }
+        if names > 0 {
+            d.acrh = if lines == 1 {
+                acrh.iter().next().cloned()
+            } else {
+                join_lines(acrh.iter())
+            };
+        }
+
+        d.private_network = self.private_network
+            && headers
+                .get(ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK)
+                .is_some_and(|v| v.as_bytes() == b"true");
+        d
+    }
+
+    #[inline]
+    fn header_allowed(&self, name: &[u8]) -> bool {
+        if self.any_header && (self.authorization_listed || !name.eq_ignore_ascii_case(b"authorization")) {
+            return true;
+        }
+        if name.len() > MAX_HEADER_NAME {
+            return false;
+        }
+        let mut buf = [0u8; MAX_HEADER_NAME];
+        let lower = &mut buf[..name.len()];
+        lower.copy_from_slice(name);
+        lower.make_ascii_lowercase();
+        std::str::from_utf8(lower).is_ok_and(|s| self.headers.contains(s))
+    }
+
+    /// The answer to a preflight: the status (204 when accepted, 403 when
+    /// rejected) and the headers corsair sends without calling the inner
+    /// service. Rejections carry no CORS headers, so they reveal nothing about
+    /// the policy (in debug mode, a rejection on method or headers from an
+    /// allowed origin gets 204 with `Access-Control-Allow-Origin` only, so the
+    /// browser's console names the precise cause).
+    ///
+    /// For a decision that is not a preflight, returns `None`.
+    pub fn preflight_response(&self, d: &Decision) -> Option<(StatusCode, HeaderMap)> {
+        if !d.is_preflight() {
+            return None;
+        }
+        let mut h = HeaderMap::with_capacity(8);
+        h.insert(header::VARY, self.preflight_vary.clone());
+        match &d.rejection {
+            None => {
+                self.put_origin(d, &mut h);
+                if let Some(m) = &d.acrm {
+                    h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, m.clone());
+                }
+                if let Some(v) = &d.acrh {
+                    h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, v.clone());
+                }
+                if let Some(v) = &self.max_age {
+                    h.insert(header::ACCESS_CONTROL_MAX_AGE, v.clone());
+                }
+                if d.private_network {
+                    h.insert(ACCESS_CONTROL_ALLOW_PRIVATE_NETWORK, TRUE);
+                }
+                Some((StatusCode::NO_CONTENT, h))
+            }
+            Some(r) if self.debug && r.origin_was_allowed() => {
+                self.put_origin(d, &mut h);
+                Some((StatusCode::NO_CONTENT, h))
+            }
+            Some(_) => Some((StatusCode::FORBIDDEN, h)),
+        }
+    }
+
+    fn put_origin(&self, d: &Decision, h: &mut HeaderMap) {
+        match &d.origin {
+            Some(o) => h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, o.clone()),
+            None => h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, STAR),
+        };
+        if self.credentials {
+            h.insert(header::ACCESS_CONTROL_ALLOW_CREDENTIALS, TRUE);
+        }
+    }
+
+    /// Applies the policy's answer to a response from the inner service (or
+    /// to an error response of the gateway): removes any
+    /// `Access-Control-Allow-*`/`-Expose-Headers`/`-Max-Age` header the
+    /// inner service set (the policy is the single authority), adds the
+    /// policy's headers for an allowed origin, and merges `Origin` into
+    /// `Vary` whenever the answer depends on it.
+    ///
+    /// ```
+    /// use corsair::PolicyConfig;
+    /// use http::{HeaderMap, HeaderValue, Method};
+    ///
+    /// let policy = PolicyConfig::new().allow_origins(["https://app.example.com"]).build().unwrap();
+    /// let mut req = HeaderMap::new();
+    /// req.insert("origin", HeaderValue::from_static("https://app.example.com"));
+    /// let d = policy.evaluate(&Method::GET, &req);
+    ///
+    /// let mut resp = HeaderMap::new();
+    /// resp.insert("access-control-allow-origin", HeaderValue::from_static("*"));
+    /// policy.apply(&d, &mut resp);
+    /// assert_eq!(resp["access-control-allow-origin"], "https://app.example.com");
+    /// assert_eq!(resp["vary"], "Origin");
+    /// ```
+    pub fn apply(&self, d: &Decision, headers: &mut HeaderMap) {
+        for name in &CORS_RESPONSE_HEADERS {
+            if headers.contains_key(name) {
+                headers.remove(name);
+            }
+        }
+        if self.origins.any {
+            // A public resource: the same headers whatever the Origin, so no
+            // Vary (Fetch, "CORS protocol and HTTP caches").
+            if d.rejection.is_none() {
+                headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, STAR);
+                if let Some(v) = &self.expose {
+                    headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, v.clone());
+                }
+            }
+            return;
+        }
+        append_vary(headers, "origin", &VARY_ORIGIN);
+        if d.kind == RequestKind::NotCors || d.rejection.is_some() {
+            return;
+        }
+        self.put_origin(d, headers);
+        if let Some(v) = &self.expose {
+            headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, v.clone());
+        }
+    }
+}
+
+/// Joins several `Access-Control-Request-Headers` lines into one value.
+fn join_lines<'a>(lines: impl Iterator<Item = &'a HeaderValue>) -> Option<HeaderValue> {
+    let mut out = Vec::new();
+    for l in lines {
+        let b = l.as_bytes().trim_ascii();
+        if b.is_empty() {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push(b',');
+        }
+        out.extend_from_slice(b);
+    }
+    HeaderValue::from_bytes(&out).ok()
+}

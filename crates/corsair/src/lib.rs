@@ -1,0 +1,72 @@
+//! # corsair
+//!
+//! A restrictive-by-default, spec-exact CORS policy engine. Pure: it depends
+//! on the [`http`] crate only and does no I/O, so the same decision code serves
+//! the `corsair-tower` middleware, the `corsair serve` gateway and
+//! `corsair check --policy`.
+//!
+//! The server half:
+//! 1. write a [`PolicyConfig`] (or deserialize one, with the `serde` feature);
+//! 2. [`PolicyConfig::build`] validates it — every insecure or malformed
+//!    setting is refused with the key, the value and the reason — and
+//!    precomputes every header value;
+//! 3. per request, [`Policy::evaluate`] classifies and decides;
+//!    [`Policy::preflight_response`] answers preflights and [`Policy::apply`]
+//!    decorates every other response.
+//!
+//! ```
+//! use corsair::PolicyConfig;
+//! use http::{HeaderMap, HeaderValue, Method, StatusCode};
+//!
+//! let policy = PolicyConfig::new()
+//!     .allow_origins(["https://app.example.com"])
+//!     .allow_methods(["PUT"])
+//!     .allow_headers(["content-type"])
+//!     .max_age(600)
+//!     .build()?;
+//!
+//! // A preflight from the allowed origin.
+//! let mut req = HeaderMap::new();
+//! req.insert("origin", HeaderValue::from_static("https://app.example.com"));
+//! req.insert("access-control-request-method", HeaderValue::from_static("PUT"));
+//! req.insert("access-control-request-headers", HeaderValue::from_static("content-type"));
+//! let decision = policy.evaluate(&Method::OPTIONS, &req);
+//! let (status, headers) = policy.preflight_response(&decision).unwrap();
+//! assert_eq!(status, StatusCode::NO_CONTENT);
+//! assert_eq!(headers["access-control-allow-origin"], "https://app.example.com");
+//! assert_eq!(headers["access-control-allow-methods"], "PUT");
+//! assert_eq!(headers["access-control-max-age"], "600");
+//!
+//! // The same preflight from elsewhere: 403 and no CORS headers.
+//! req.insert("origin", HeaderValue::from_static("https://evil.example"));
+//! let decision = policy.evaluate(&Method::OPTIONS, &req);
+//! let (status, headers) = policy.preflight_response(&decision).unwrap();
+//! assert_eq!(status, StatusCode::FORBIDDEN);
+//! assert!(headers.get("access-control-allow-origin").is_none());
+//! assert_eq!(decision.rejection().unwrap().code(), "origin_not_allowed");
+//! # Ok::<(), corsair::ConfigErrors>(())
+//! ```
+//!
+//! The user-agent half, [`agent`], runs the browser's side of the protocol:
+//! whether a request needs a preflight, what it sends, and whether the
+//! responses pass the browser's checks.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod agent;
+mod decision;
+mod headers;
+mod method;
+mod origin;
+mod policy;
+
+pub use decision::{
+    Decision, Rejection, RequestKind, ACCESS_CONTROL_ALLOW_PRIVATE_NETWORK, ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK,
+};
+pub use headers::is_forbidden_request_header;
+pub use method::{is_forbidden_method, is_safelisted_method, normalize_method};
+pub use origin::{OriginPattern, PatternError};
+pub use policy::{ConfigError, ConfigErrors, Policy, PolicyConfig, MAX_AGE_LIMIT};
+
+#[cfg(test)]
+mod tests;
