@@ -277,7 +277,10 @@ pub fn parse(text: &str, file: &str, base: Option<&Path>) -> Result<Config, Conf
         Err(_) => {
             p(
                 "listen",
-                format!("{:?} is not an address such as `127.0.0.1:8080` or `[::1]:8443`", raw.listen.unwrap_or_default()),
+                format!(
+                    "{:?} is not an address such as `127.0.0.1:8080` or `[::1]:8443`",
+                    raw.listen.unwrap_or_default()
+                ),
             );
             None
         }
@@ -318,7 +321,10 @@ pub fn parse(text: &str, file: &str, base: Option<&Path>) -> Result<Config, Conf
     let admin = raw.admin.and_then(|a| match a.listen.parse::<SocketAddr>() {
         Ok(addr) => Some(addr),
         Err(_) => {
-            p("admin.listen", format!("{:?} is not an address such as `127.0.0.1:9090`", a.listen));
+            p(
+                "admin.listen",
+                format!("{:?} is not an address such as `127.0.0.1:9090`", a.listen),
+            );
             None
         }
     });
@@ -339,13 +345,31 @@ pub fn parse(text: &str, file: &str, base: Option<&Path>) -> Result<Config, Conf
             }
         }
     };
-    secs("limits.header_read_timeout", l.header_read_timeout, 3600, &mut limits.header_read_timeout);
-    secs("limits.upstream_timeout", l.upstream_timeout, 3600, &mut limits.upstream_timeout);
-    secs("limits.shutdown_grace", l.shutdown_grace, 3600, &mut limits.shutdown_grace);
+    secs(
+        "limits.header_read_timeout",
+        l.header_read_timeout,
+        3600,
+        &mut limits.header_read_timeout,
+    );
+    secs(
+        "limits.upstream_timeout",
+        l.upstream_timeout,
+        3600,
+        &mut limits.upstream_timeout,
+    );
+    secs(
+        "limits.shutdown_grace",
+        l.shutdown_grace,
+        3600,
+        &mut limits.shutdown_grace,
+    );
     if let Some(v) = l.max_header_bytes {
         match usize::try_from(v) {
             Ok(n) if (1024..=1024 * 1024).contains(&n) => limits.max_header_bytes = n,
-            _ => p("limits.max_header_bytes", format!("{v} is out of range: 1024 to 1048576 bytes")),
+            _ => p(
+                "limits.max_header_bytes",
+                format!("{v} is out of range: 1024 to 1048576 bytes"),
+            ),
         }
     }
     if let Some(v) = l.max_connections {
@@ -370,7 +394,10 @@ pub fn parse(text: &str, file: &str, base: Option<&Path>) -> Result<Config, Conf
             p(&format!("{prefix}.name"), "empty name".to_owned());
         }
         if !names.insert(name.clone()) {
-            p(&format!("{prefix}.name"), format!("{name:?} is used by an earlier policy"));
+            p(
+                &format!("{prefix}.name"),
+                format!("{name:?} is used by an earlier policy"),
+            );
         }
         let mut hosts = Vec::new();
         for (j, h) in t.hosts.iter().enumerate() {
@@ -432,6 +459,14 @@ pub fn parse(text: &str, file: &str, base: Option<&Path>) -> Result<Config, Conf
         }),
         _ => Err(fail(problems)),
     }
+}
+
+/// Parses an `upstream` value given outside the file (`corsair serve --upstream`).
+pub fn parse_upstream_value(u: &str) -> Result<Upstream, String> {
+    if u == BUILTIN_ECHO {
+        return Ok(Upstream::Echo);
+    }
+    parse_upstream(u).map(Upstream::Url).map_err(|m| format!("{u:?}: {m}"))
 }
 
 fn parse_upstream(u: &str) -> Result<http::Uri, &'static str> {

@@ -19,7 +19,11 @@ pub fn run(args: crate::ValidateArgs) -> ExitCode {
                 println!("  admin    {a}");
             }
             for p in &c.policies {
-                let hosts = if p.hosts.is_empty() { "*".to_owned() } else { p.hosts.join(",") };
+                let hosts = if p.hosts.is_empty() {
+                    "*".to_owned()
+                } else {
+                    p.hosts.join(",")
+                };
                 let cfg = p.policy.config();
                 println!(
                     "  policy {:?}: hosts {} path {} origins [{}]{}",

@@ -61,13 +61,21 @@ async fn serve() -> (SocketAddr, Arc<AtomicUsize>) {
     (addr, hits)
 }
 
-async fn send(addr: SocketAddr, method: Method, path: &str, headers: &[(&str, &str)]) -> (StatusCode, HeaderMap, String) {
+async fn send(
+    addr: SocketAddr,
+    method: Method,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> (StatusCode, HeaderMap, String) {
     let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
     let mut req = Request::builder().method(method).uri(format!("http://{addr}{path}"));
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
-    let resp = client.request(req.body(Empty::new()).expect("request")).await.expect("response");
+    let resp = client
+        .request(req.body(Empty::new()).expect("request"))
+        .await
+        .expect("response");
     let (parts, body) = resp.into_parts();
     let body = body.collect().await.expect("body").to_bytes();
     (parts.status, parts.headers, String::from_utf8_lossy(&body).into_owned())
@@ -79,22 +87,36 @@ async fn allowed_actual_request_gets_exact_headers() {
     let (s, h, body) = send(addr, Method::GET, "/items", &[("origin", APP)]).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(body, "items");
-    assert_eq!(h.get_all("access-control-allow-origin").iter().collect::<Vec<_>>(), [APP]);
+    assert_eq!(
+        h.get_all("access-control-allow-origin").iter().collect::<Vec<_>>(),
+        [APP]
+    );
     assert_eq!(h["access-control-allow-credentials"], "true");
     assert_eq!(h["access-control-expose-headers"], "x-request-id");
-    assert_eq!(h.get_all("vary").iter().collect::<Vec<_>>(), ["Accept-Encoding", "Origin"]);
+    assert_eq!(
+        h.get_all("vary").iter().collect::<Vec<_>>(),
+        ["Accept-Encoding", "Origin"]
+    );
     assert_eq!(hits.load(Ordering::SeqCst), 1);
 }
 
 #[tokio::test]
 async fn rejected_origin_reaches_handler_without_cors_headers() {
     let (addr, _) = serve().await;
-    for origin in ["https://evil.example", "https://example.net", "null", "https://app.example.com.evil.net"] {
+    for origin in [
+        "https://evil.example",
+        "https://example.net",
+        "null",
+        "https://app.example.com.evil.net",
+    ] {
         let (s, h, _) = send(addr, Method::GET, "/items", &[("origin", origin)]).await;
         assert_eq!(s, StatusCode::OK);
         assert!(h.get("access-control-allow-origin").is_none(), "{origin}");
         assert!(h.get("access-control-allow-credentials").is_none(), "{origin}");
-        assert_eq!(h.get_all("vary").iter().collect::<Vec<_>>(), ["Accept-Encoding", "Origin"]);
+        assert_eq!(
+            h.get_all("vary").iter().collect::<Vec<_>>(),
+            ["Accept-Encoding", "Origin"]
+        );
     }
     let (_, h, _) = send(addr, Method::GET, "/items", &[]).await;
     assert!(h.get("access-control-allow-origin").is_none(), "no Origin, no CORS");

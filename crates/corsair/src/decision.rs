@@ -129,11 +129,7 @@ impl fmt::Display for Rejection {
             Self::OriginNotAllowed(o) => write!(f, "origin `{}` is not in allow_origins", lossy(o)),
             Self::NullOrigin => f.write_str("the `null` origin is never allowed"),
             Self::MultipleOrigins => f.write_str("the request carries several Origin headers"),
-            Self::InvalidMethod(m) => write!(
-                f,
-                "Access-Control-Request-Method `{}` is not a single method",
-                lossy(m)
-            ),
+            Self::InvalidMethod(m) => write!(f, "Access-Control-Request-Method `{}` is not a single method", lossy(m)),
             Self::MethodNotAllowed(m) => write!(
                 f,
                 "method `{}` is not in allow_methods (methods are case-sensitive)",

@@ -77,11 +77,18 @@ pub(crate) fn for_each_list_element<'a, E>(
         let bytes = line.as_bytes();
         let mut start = 0usize;
         loop {
-            let end = bytes[start..].iter().position(|&b| b == b',').map_or(bytes.len(), |p| start + p);
+            let end = bytes[start..]
+                .iter()
+                .position(|&b| b == b',')
+                .map_or(bytes.len(), |p| start + p);
             let raw = &bytes[start..end];
             // Trim a little optional whitespace.
             let lead = raw.iter().take_while(|&&b| b == b' ' || b == b'\t').count();
-            let trail = raw[lead..].iter().rev().take_while(|&&b| b == b' ' || b == b'\t').count();
+            let trail = raw[lead..]
+                .iter()
+                .rev()
+                .take_while(|&&b| b == b' ' || b == b'\t')
+                .count();
             if lead > MAX_OWS || trail > MAX_OWS {
                 return Err(None);
             }
@@ -145,7 +152,10 @@ mod tests {
     fn lists_span_lines_and_tolerate_a_little_whitespace() {
         assert_eq!(names(&["a,b"]).unwrap(), ["a", "b"]);
         assert_eq!(names(&["a", "b,c"]).unwrap(), ["a", "b", "c"]);
-        assert_eq!(names(&["authorization ,content-type"]).unwrap(), ["authorization", "content-type"]);
+        assert_eq!(
+            names(&["authorization ,content-type"]).unwrap(),
+            ["authorization", "content-type"]
+        );
         assert_eq!(names(&["a, b"]).unwrap(), ["a", "b"]);
         assert_eq!(names(&[",a,,b,"]).unwrap(), ["a", "b"]);
         assert_eq!(names(&[""]).unwrap(), Vec::<String>::new());
@@ -181,12 +191,23 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
         append_vary(&mut h, "origin", &origin);
-        assert_eq!(h.get_all(header::VARY).iter().collect::<Vec<_>>(), ["Accept-Encoding", "Origin"]);
+        assert_eq!(
+            h.get_all(header::VARY).iter().collect::<Vec<_>>(),
+            ["Accept-Encoding", "Origin"]
+        );
     }
 
     #[test]
     fn forbidden_names() {
-        for n in ["cookie", "host", "origin", "sec-ch-ua", "proxy-authorization", "content-length", "te"] {
+        for n in [
+            "cookie",
+            "host",
+            "origin",
+            "sec-ch-ua",
+            "proxy-authorization",
+            "content-length",
+            "te",
+        ] {
             assert!(is_forbidden_request_header(n), "{n}");
         }
         for n in ["authorization", "content-type", "x-api-key", "accept"] {

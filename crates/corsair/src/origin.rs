@@ -352,9 +352,7 @@ fn check_domain(host: &str) -> Result<(), PatternError> {
     }
     for label in host.split('.') {
         if !is_label(label.as_bytes()) {
-            return err(format!(
-                "invalid host `{host}`: each label is 1-63 of `a-z 0-9 - _`"
-            ));
+            return err(format!("invalid host `{host}`: each label is 1-63 of `a-z 0-9 - _`"));
         }
     }
     Ok(())
@@ -393,7 +391,14 @@ impl<'a> RequestOrigin<'a> {
             Some(b'[') => {
                 let end = rest.find(']')?;
                 let (h, after) = rest.split_at(end + 1);
-                (h, if after.is_empty() { None } else { Some(after.strip_prefix(':')?) })
+                (
+                    h,
+                    if after.is_empty() {
+                        None
+                    } else {
+                        Some(after.strip_prefix(':')?)
+                    },
+                )
             }
             _ => match rest.split_once(':') {
                 Some((h, p)) => (h, Some(p)),

@@ -407,7 +407,11 @@ impl Policy {
             }
             let lower = raw.to_ascii_lowercase();
             if lower.starts_with("access-control-") {
-                errs.push(key, Some(raw), "`Access-Control-*` are CORS protocol headers, not request headers a script sends");
+                errs.push(
+                    key,
+                    Some(raw),
+                    "`Access-Control-*` are CORS protocol headers, not request headers a script sends",
+                );
                 continue;
             }
             if is_forbidden_request_header(&lower) {
@@ -507,11 +511,7 @@ mod tests {
     use super::*;
 
     fn errors(c: PolicyConfig) -> Vec<(String, String)> {
-        c.build()
-            .unwrap_err()
-            .into_iter()
-            .map(|e| (e.key, e.message))
-            .collect()
+        c.build().unwrap_err().into_iter().map(|e| (e.key, e.message)).collect()
     }
 
     fn keys(c: PolicyConfig) -> Vec<String> {
@@ -595,15 +595,26 @@ mod tests {
 
     #[test]
     fn public_suffix_patterns_are_refused_even_with_the_opt_in() {
-        for p in ["https://*.github.io", "https://*.com", "https://*.co.uk", "https://*.herokuapp.com"] {
+        for p in [
+            "https://*.github.io",
+            "https://*.com",
+            "https://*.co.uk",
+            "https://*.herokuapp.com",
+        ] {
             assert_eq!(
                 keys(PolicyConfig::new().allow_origins([p]).allow_insecure_origins(true)),
                 ["allow_origins[0]"],
                 "{p}"
             );
         }
-        assert!(PolicyConfig::new().allow_origins(["https://*.example.co.uk"]).build().is_ok());
-        assert!(PolicyConfig::new().allow_origins(["http://*.localhost:*"]).build().is_ok());
+        assert!(PolicyConfig::new()
+            .allow_origins(["https://*.example.co.uk"])
+            .build()
+            .is_ok());
+        assert!(PolicyConfig::new()
+            .allow_origins(["http://*.localhost:*"])
+            .build()
+            .is_ok());
     }
 
     #[test]
@@ -614,7 +625,11 @@ mod tests {
 
     #[test]
     fn header_wildcard_rules() {
-        assert!(PolicyConfig::new().allow_origins(["*"]).allow_headers(["*"]).build().is_ok());
+        assert!(PolicyConfig::new()
+            .allow_origins(["*"])
+            .allow_headers(["*"])
+            .build()
+            .is_ok());
         assert!(PolicyConfig::new()
             .allow_origins(["https://a.com"])
             .allow_headers(["*", "authorization"])
@@ -622,15 +637,19 @@ mod tests {
             .build()
             .is_ok());
         assert_eq!(
-            keys(PolicyConfig::new().allow_origins(["https://a.com"]).allow_headers(["X-A", "x-a"])),
-            ["allow_headers[1]"]
-        );
-        assert_eq!(
             keys(
                 PolicyConfig::new()
                     .allow_origins(["https://a.com"])
-                    .allow_headers(["access-control-allow-origin", "proxy-authorization", "host"])
+                    .allow_headers(["X-A", "x-a"])
             ),
+            ["allow_headers[1]"]
+        );
+        assert_eq!(
+            keys(PolicyConfig::new().allow_origins(["https://a.com"]).allow_headers([
+                "access-control-allow-origin",
+                "proxy-authorization",
+                "host"
+            ])),
             ["allow_headers[0]", "allow_headers[1]", "allow_headers[2]"]
         );
     }
