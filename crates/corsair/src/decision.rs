@@ -404,8 +404,10 @@ impl Policy {
     /// assert_eq!(resp["vary"], "Origin");
     /// ```
     pub fn apply(&self, d: &Decision, headers: &mut HeaderMap) {
-        for name in &CORS_RESPONSE_HEADERS {
-            if headers.contains_key(name) {
+        // One pass over the (usually few) response header names; removal
+        // only when the service did set CORS headers.
+        if headers.keys().any(|k| k.as_str().starts_with("access-control-")) {
+            for name in &CORS_RESPONSE_HEADERS {
                 headers.remove(name);
             }
         }
