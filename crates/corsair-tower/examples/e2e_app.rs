@@ -78,7 +78,7 @@ fn covers(r: &Route, req: &Request) -> bool {
         .get(http::header::HOST)
         .and_then(|h| h.to_str().ok())
         .map(|h| h.split(':').next().unwrap_or(h).to_ascii_lowercase());
-    let host_ok = r.hosts.is_empty() || host.is_some_and(|h| r.hosts.iter().any(|x| *x == h));
+    let host_ok = r.hosts.is_empty() || host.is_some_and(|h| r.hosts.contains(&h));
     host_ok && has_prefix(req.uri().path(), &r.prefix)
 }
 

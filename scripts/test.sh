@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The whole test suite: what the README's second command and .ci/run run.
+#   1. cargo test --workspace: unit, doc, property and loopback integration tests
+#   2. e2e/run.sh: headless Chromium against corsair serve and the tower layer
+#      (installs Debian's chromium and openssl when missing)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "==> cargo test --workspace"
+cargo test --workspace
+
+echo "==> browser suite (e2e/run.sh)"
+E2E_REQUIRE_ALL=1 bash e2e/run.sh
