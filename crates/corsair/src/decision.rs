@@ -405,10 +405,15 @@ impl Policy {
     /// ```
     pub fn apply(&self, d: &Decision, headers: &mut HeaderMap) {
         // One pass over the (usually few) response header names; removal
-        // only when the service did set CORS headers.
+        // only when the service did set CORS headers. Every
+        // `Access-Control-*` name goes, not only the standard ones: the
+        // policy is the single authority.
         if headers.keys().any(|k| k.as_str().starts_with("access-control-")) {
             for name in &CORS_RESPONSE_HEADERS {
                 headers.remove(name);
+            }
+            while let Some(other) = headers.keys().find(|k| k.as_str().starts_with("access-control-")).cloned() {
+                headers.remove(&other);
             }
         }
         if self.origins.any {

@@ -271,8 +271,11 @@ impl Policy {
     }
 
     /// Whether the policy allows this origin (its exact serialization).
+    /// A public (`*`) policy allows every origin, `null` included (its
+    /// answer is the same `*` for every request); any other policy never
+    /// allows `null`.
     pub fn allows_origin(&self, origin: &str) -> bool {
-        origin != "null" && self.origins.matches(origin)
+        self.origins.any || (origin != "null" && self.origins.matches(origin))
     }
 
     /// The configuration this policy was built from (normalized: methods

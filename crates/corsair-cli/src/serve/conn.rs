@@ -1,0 +1,285 @@
+//! Client connections: the accept loop and its limits, TLS, and the choice
+//! of HTTP/1.1 or HTTP/2.
+//!
+//! Limits (from the active config when the connection is accepted):
+//! - `max_connections`: a semaphore permit is taken *before* `accept`, so a
+//!   full gateway leaves new connections in the kernel's backlog instead of
+//!   accepting and dropping them;
+//! - `header_read_timeout`: bounds the TLS handshake, the first bytes (to
+//!   tell HTTP/2 from HTTP/1.1), and every HTTP/1.1 request head (hyper's
+//!   timer also closes keep-alive connections idle that long);
+//! - `max_header_bytes`: HTTP/1.1 request heads larger than this get hyper's
+//!   `431 Request Header Fields Too Large` and the connection is closed;
+//!   on HTTP/2 it is the SETTINGS_MAX_HEADER_LIST_SIZE advertised to clients.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::{Buf, Bytes, BytesMut};
+use hyper::server::conn::{http1, http2};
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
+use pin_project_lite::pin_project;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tracing::{debug, warn};
+
+use super::proxy::{self, ConnCtx};
+use super::state::Shared;
+use crate::config::Limits;
+
+/// The client connection preface of HTTP/2 (RFC 9113 §3.4).
+const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// Accepts connections until `shutdown` resolves. Every connection is
+/// watched by `graceful`, which the caller uses to drain them.
+pub async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    graceful: &GracefulShutdown,
+    max_connections: usize,
+    shutdown: impl Future<Output = ()>,
+) {
+    tokio::pin!(shutdown);
+    let limit = Arc::new(Semaphore::new(max_connections));
+    let mut saturated = false;
+    loop {
+        let permit = match limit.clone().try_acquire_owned() {
+            Ok(p) => {
+                saturated = false;
+                p
+            }
+            Err(_) => {
+                shared.metrics.connection_limit_wait();
+                if !saturated {
+                    warn!(
+                        max_connections,
+                        "connection limit reached; new connections wait in the backlog"
+                    );
+                    saturated = true;
+                }
+                tokio::select! {
+                    biased;
+                    () = &mut shutdown => return,
+                    p = limit.clone().acquire_owned() => match p {
+                        Ok(p) => p,
+                        Err(_) => return,
+                    },
+                }
+            }
+        };
+        let (stream, peer) = tokio::select! {
+            biased;
+            () = &mut shutdown => return,
+            r = listener.accept() => match r {
+                Ok(x) => x,
+                Err(e) => {
+                    // EMFILE and friends: back off instead of spinning.
+                    warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        tokio::spawn(serve_connection(
+            stream,
+            peer,
+            shared.clone(),
+            graceful.watcher(),
+            permit,
+        ));
+    }
+}
+
+async fn serve_connection(
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+    watcher: Watcher,
+    _permit: OwnedSemaphorePermit,
+) {
+    let _open = shared.metrics.connection();
+    let active = shared.active();
+    let limits = active.config.limits.clone();
+    let tls = active.tls.clone();
+    drop(active);
+    let ctx = Arc::new(ConnCtx {
+        shared: shared.clone(),
+        peer,
+    });
+    match (shared.listener_tls, tls) {
+        // Never plain HTTP on a TLS listener (reload keeps an acceptor).
+        (true, None) => {}
+        (true, Some(acceptor)) => {
+            let tls = match tokio::time::timeout(limits.header_read_timeout, acceptor.accept(stream)).await {
+                Ok(Ok(s)) => s,
+                Ok(Err(e)) => {
+                    debug!(%peer, error = %e, "TLS handshake failed");
+                    return;
+                }
+                Err(_) => {
+                    debug!(%peer, "TLS handshake timed out");
+                    return;
+                }
+            };
+            let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
+            serve_http(TokioIo::new(tls), h2, ctx, watcher, &limits).await;
+        }
+        (false, _) => {
+            let (prefix, h2) = match tokio::time::timeout(limits.header_read_timeout, sniff(&mut stream)).await {
+                Ok(Ok(x)) => x,
+                Ok(Err(e)) => {
+                    debug!(%peer, error = %e, "connection closed before a request");
+                    return;
+                }
+                Err(_) => {
+                    debug!(%peer, "no request within header_read_timeout");
+                    return;
+                }
+            };
+            serve_http(
+                TokioIo::new(Rewind { prefix, inner: stream }),
+                h2,
+                ctx,
+                watcher,
+                &limits,
+            )
+            .await;
+        }
+    }
+}
+
+async fn serve_http<I>(io: I, h2: bool, ctx: Arc<ConnCtx>, watcher: Watcher, limits: &Limits)
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let peer = ctx.peer;
+    let svc = service_fn(move |req| {
+        let ctx = ctx.clone();
+        async move { Ok::<_, Infallible>(proxy::handle(req, ctx).await) }
+    });
+    let result = if h2 {
+        let mut b = http2::Builder::new(TokioExecutor::new());
+        b.timer(TokioTimer::new())
+            .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX));
+        watcher.watch(b.serve_connection(io, svc)).await
+    } else {
+        let mut b = http1::Builder::new();
+        b.timer(TokioTimer::new())
+            .header_read_timeout(limits.header_read_timeout)
+            .max_header_size(limits.max_header_bytes);
+        watcher.watch(b.serve_connection(io, svc)).await
+    };
+    if let Err(e) = result {
+        debug!(%peer, error = %e, "connection ended with an error");
+    }
+}
+
+/// Reads the first bytes of a cleartext connection: HTTP/2 if they are the
+/// HTTP/2 preface (prior knowledge), HTTP/1.1 otherwise. Returns them to be
+/// replayed.
+async fn sniff(stream: &mut TcpStream) -> io::Result<(Bytes, bool)> {
+    let mut buf = BytesMut::with_capacity(4096);
+    loop {
+        if stream.read_buf(&mut buf).await? == 0 {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        let n = buf.len().min(H2_PREFACE.len());
+        if buf[..n] != H2_PREFACE[..n] {
+            return Ok((buf.freeze(), false));
+        }
+        if n == H2_PREFACE.len() {
+            return Ok((buf.freeze(), true));
+        }
+    }
+}
+
+pin_project! {
+    /// A stream whose first reads replay bytes already read from it.
+    struct Rewind<T> {
+        prefix: Bytes,
+        #[pin]
+        inner: T,
+    }
+}
+
+impl<T: AsyncRead> AsyncRead for Rewind<T> {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let this = self.project();
+        if !this.prefix.is_empty() {
+            let n = this.prefix.len().min(buf.remaining());
+            buf.put_slice(&this.prefix[..n]);
+            this.prefix.advance(n);
+            return Poll::Ready(Ok(()));
+        }
+        this.inner.poll_read(cx, buf)
+    }
+}
+
+impl<T: AsyncWrite> AsyncWrite for Rewind<T> {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.project().inner.poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.project().inner.poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.project().inner.poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.project().inner.poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn sniff_tells_h2_prior_knowledge_from_http1() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        for (sent, h2) in [
+            (&b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"[..], false),
+            (H2_PREFACE, true),
+            (b"PRI * HTTP/1.1\r\n", false),
+        ] {
+            let client = tokio::spawn(async move {
+                let mut s = TcpStream::connect(addr).await.unwrap();
+                // Byte by byte: the sniffer must wait for enough of them.
+                for b in sent {
+                    tokio::io::AsyncWriteExt::write_all(&mut s, &[*b]).await.unwrap();
+                }
+                s
+            });
+            let (mut server, _) = listener.accept().await.unwrap();
+            let _client = client.await.unwrap();
+            let (prefix, is_h2) = sniff(&mut server).await.unwrap();
+            assert_eq!(is_h2, h2, "{:?}", String::from_utf8_lossy(sent));
+            let mut replay = Rewind { prefix, inner: server };
+            let mut got = vec![0u8; sent.len()];
+            replay.read_exact(&mut got).await.unwrap();
+            assert_eq!(got, sent);
+        }
+    }
+}

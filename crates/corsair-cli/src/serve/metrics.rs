@@ -1,0 +1,402 @@
+//! Counters behind `/metrics`, rendered in the Prometheus text format.
+//!
+//! Hot-path updates are relaxed atomic increments; the only lock is taken
+//! when a policy is (re)registered on load or reload, when an outcome code
+//! unknown to this build shows up, and when `/metrics` is rendered.
+//! Counters are keyed by policy name and survive reloads.
+
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use corsair::RequestKind;
+
+/// Every request kind, in counter order.
+const KINDS: [RequestKind; 3] = [RequestKind::NotCors, RequestKind::Preflight, RequestKind::Actual];
+
+/// The outcomes of [`corsair::Decision::outcome`] known to this build.
+const OUTCOMES: [&str; 9] = [
+    "allowed",
+    "not_cors",
+    "origin_not_allowed",
+    "null_origin",
+    "multiple_origins",
+    "invalid_method",
+    "method_not_allowed",
+    "invalid_headers",
+    "header_not_allowed",
+];
+
+/// Upper bounds (seconds) of the latency histogram buckets.
+const BUCKETS: [f64; 14] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+fn kind_index(k: RequestKind) -> usize {
+    match k {
+        RequestKind::NotCors => 0,
+        RequestKind::Preflight => 1,
+        RequestKind::Actual => 2,
+    }
+}
+
+/// The counters of one policy.
+#[derive(Debug, Default)]
+pub struct PolicyCounters {
+    name: String,
+    requests: [[AtomicU64; OUTCOMES.len()]; KINDS.len()],
+    other: Mutex<Vec<(usize, &'static str, u64)>>,
+    preflights_accepted: AtomicU64,
+    preflights_rejected: AtomicU64,
+}
+
+impl PolicyCounters {
+    /// Counts a request decided by this policy.
+    pub fn request(&self, kind: RequestKind, outcome: &'static str) {
+        let k = kind_index(kind);
+        match OUTCOMES.iter().position(|o| *o == outcome) {
+            Some(i) => {
+                self.requests[k][i].fetch_add(1, Relaxed);
+            }
+            None => {
+                let mut other = self.other.lock().unwrap_or_else(PoisonError::into_inner);
+                match other.iter_mut().find(|(kk, o, _)| *kk == k && *o == outcome) {
+                    Some(e) => e.2 += 1,
+                    None => other.push((k, outcome, 1)),
+                }
+            }
+        }
+    }
+
+    /// Counts a preflight answered by the gateway.
+    pub fn preflight(&self, accepted: bool) {
+        if accepted {
+            self.preflights_accepted.fetch_add(1, Relaxed);
+        } else {
+            self.preflights_rejected.fetch_add(1, Relaxed);
+        }
+    }
+}
+
+/// A cumulative-on-render latency histogram.
+#[derive(Debug, Default)]
+struct Histogram {
+    /// Per bucket (not cumulative), the last one being `+Inf`.
+    counts: [AtomicU64; BUCKETS.len() + 1],
+    sum_micros: AtomicU64,
+}
+
+impl Histogram {
+    fn observe(&self, d: Duration) {
+        let s = d.as_secs_f64();
+        let i = BUCKETS.iter().position(|b| s <= *b).unwrap_or(BUCKETS.len());
+        self.counts[i].fetch_add(1, Relaxed);
+        self.sum_micros
+            .fetch_add(u64::try_from(d.as_micros()).unwrap_or(u64::MAX), Relaxed);
+    }
+}
+
+/// Every counter of the gateway.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    policies: Mutex<Vec<Arc<PolicyCounters>>>,
+    uncovered: AtomicU64,
+    upstream_unreachable: AtomicU64,
+    upstream_timeout: AtomicU64,
+    latency: Histogram,
+    open_connections: AtomicU64,
+    connections: AtomicU64,
+    connection_limit_waits: AtomicU64,
+    reloads_ok: AtomicU64,
+    reloads_refused: AtomicU64,
+}
+
+/// Why the upstream failed.
+#[derive(Debug, Clone, Copy)]
+pub enum UpstreamError {
+    /// Connection refused, reset, protocol error (502).
+    Unreachable,
+    /// No response head within `limits.upstream_timeout` (504).
+    Timeout,
+}
+
+impl Metrics {
+    /// The counters of the policy `name`, created on first use.
+    pub fn policy(&self, name: &str) -> Arc<PolicyCounters> {
+        let mut all = self.policies.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(p) = all.iter().find(|p| p.name == name) {
+            return p.clone();
+        }
+        let p = Arc::new(PolicyCounters {
+            name: name.to_owned(),
+            ..PolicyCounters::default()
+        });
+        all.push(p.clone());
+        p
+    }
+
+    /// Counts a request that no policy covers.
+    pub fn uncovered(&self) {
+        self.uncovered.fetch_add(1, Relaxed);
+    }
+
+    /// Counts an upstream failure.
+    pub fn upstream_error(&self, e: UpstreamError) {
+        match e {
+            UpstreamError::Unreachable => self.upstream_unreachable.fetch_add(1, Relaxed),
+            UpstreamError::Timeout => self.upstream_timeout.fetch_add(1, Relaxed),
+        };
+    }
+
+    /// Records the time a request took to get its response head.
+    pub fn observe(&self, d: Duration) {
+        self.latency.observe(d);
+    }
+
+    /// Counts a config reload.
+    pub fn reload(&self, ok: bool) {
+        if ok {
+            self.reloads_ok.fetch_add(1, Relaxed);
+        } else {
+            self.reloads_refused.fetch_add(1, Relaxed);
+        }
+    }
+
+    /// Counts a connection held back by `limits.max_connections`.
+    pub fn connection_limit_wait(&self) {
+        self.connection_limit_waits.fetch_add(1, Relaxed);
+    }
+
+    /// Counts a new client connection; the guard counts its end.
+    pub fn connection(&self) -> ConnectionGuard<'_> {
+        self.connections.fetch_add(1, Relaxed);
+        self.open_connections.fetch_add(1, Relaxed);
+        ConnectionGuard(self)
+    }
+
+    /// Client connections open now.
+    pub fn open_connections(&self) -> u64 {
+        self.open_connections.load(Relaxed)
+    }
+
+    /// The Prometheus text exposition (format 0.0.4).
+    pub fn render(&self, draining: bool) -> String {
+        let mut out = String::with_capacity(4096);
+        let policies: Vec<Arc<PolicyCounters>> = self.policies.lock().unwrap_or_else(PoisonError::into_inner).clone();
+
+        header(
+            &mut out,
+            "corsair_requests_total",
+            "counter",
+            "Requests decided by a policy, by kind and outcome (`allowed`, `not_cors` or the rejection code).",
+        );
+        for p in &policies {
+            let name = escape(&p.name);
+            for (k, kind) in KINDS.iter().enumerate() {
+                for (i, outcome) in OUTCOMES.iter().enumerate() {
+                    let n = p.requests[k][i].load(Relaxed);
+                    // Successes always appear, rejections once seen.
+                    let always = matches!(
+                        (kind, *outcome),
+                        (RequestKind::NotCors, "not_cors") | (RequestKind::Preflight | RequestKind::Actual, "allowed")
+                    );
+                    if n > 0 || always {
+                        let _ = writeln!(
+                            out,
+                            "corsair_requests_total{{policy=\"{name}\",kind=\"{}\",outcome=\"{outcome}\"}} {n}",
+                            kind.as_str()
+                        );
+                    }
+                }
+            }
+            for (k, outcome, n) in p.other.lock().unwrap_or_else(PoisonError::into_inner).iter() {
+                let _ = writeln!(
+                    out,
+                    "corsair_requests_total{{policy=\"{name}\",kind=\"{}\",outcome=\"{}\"}} {n}",
+                    KINDS[*k].as_str(),
+                    escape(outcome)
+                );
+            }
+        }
+        header(
+            &mut out,
+            "corsair_uncovered_requests_total",
+            "counter",
+            "Requests no policy covers (proxied untouched).",
+        );
+        let _ = writeln!(out, "corsair_uncovered_requests_total {}", self.uncovered.load(Relaxed));
+
+        header(
+            &mut out,
+            "corsair_preflights_total",
+            "counter",
+            "Preflights answered by the gateway (never forwarded), by result.",
+        );
+        for p in &policies {
+            let name = escape(&p.name);
+            let _ = writeln!(
+                out,
+                "corsair_preflights_total{{policy=\"{name}\",result=\"accepted\"}} {}",
+                p.preflights_accepted.load(Relaxed)
+            );
+            let _ = writeln!(
+                out,
+                "corsair_preflights_total{{policy=\"{name}\",result=\"rejected\"}} {}",
+                p.preflights_rejected.load(Relaxed)
+            );
+        }
+
+        header(
+            &mut out,
+            "corsair_upstream_errors_total",
+            "counter",
+            "Upstream failures: `unreachable` (502) and `timeout` (504).",
+        );
+        let _ = writeln!(
+            out,
+            "corsair_upstream_errors_total{{kind=\"unreachable\"}} {}",
+            self.upstream_unreachable.load(Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "corsair_upstream_errors_total{{kind=\"timeout\"}} {}",
+            self.upstream_timeout.load(Relaxed)
+        );
+
+        header(
+            &mut out,
+            "corsair_request_duration_seconds",
+            "histogram",
+            "Time from the request head to the response head (preflights included).",
+        );
+        let mut cumulative = 0u64;
+        for (i, c) in self.latency.counts.iter().enumerate() {
+            cumulative += c.load(Relaxed);
+            match BUCKETS.get(i) {
+                Some(b) => {
+                    let _ = writeln!(
+                        out,
+                        "corsair_request_duration_seconds_bucket{{le=\"{b}\"}} {cumulative}"
+                    );
+                }
+                None => {
+                    let _ = writeln!(
+                        out,
+                        "corsair_request_duration_seconds_bucket{{le=\"+Inf\"}} {cumulative}"
+                    );
+                }
+            }
+        }
+        let sum = self.latency.sum_micros.load(Relaxed) as f64 / 1e6;
+        let _ = writeln!(out, "corsair_request_duration_seconds_sum {sum}");
+        let _ = writeln!(out, "corsair_request_duration_seconds_count {cumulative}");
+
+        header(
+            &mut out,
+            "corsair_open_connections",
+            "gauge",
+            "Client connections open now.",
+        );
+        let _ = writeln!(out, "corsair_open_connections {}", self.open_connections.load(Relaxed));
+        header(
+            &mut out,
+            "corsair_connections_total",
+            "counter",
+            "Client connections accepted.",
+        );
+        let _ = writeln!(out, "corsair_connections_total {}", self.connections.load(Relaxed));
+        header(
+            &mut out,
+            "corsair_connection_limit_waits_total",
+            "counter",
+            "Times the listener paused because `limits.max_connections` were open.",
+        );
+        let _ = writeln!(
+            out,
+            "corsair_connection_limit_waits_total {}",
+            self.connection_limit_waits.load(Relaxed)
+        );
+        header(
+            &mut out,
+            "corsair_config_reloads_total",
+            "counter",
+            "Config reloads, by result (`refused`: the previous config kept serving).",
+        );
+        let _ = writeln!(
+            out,
+            "corsair_config_reloads_total{{result=\"ok\"}} {}",
+            self.reloads_ok.load(Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "corsair_config_reloads_total{{result=\"refused\"}} {}",
+            self.reloads_refused.load(Relaxed)
+        );
+        header(&mut out, "corsair_draining", "gauge", "1 while shutting down.");
+        let _ = writeln!(out, "corsair_draining {}", u8::from(draining));
+        out
+    }
+}
+
+/// Decrements the open-connection gauge when dropped.
+pub struct ConnectionGuard<'a>(&'a Metrics);
+
+impl Drop for ConnectionGuard<'_> {
+    fn drop(&mut self) {
+        self.0.open_connections.fetch_sub(1, Relaxed);
+    }
+}
+
+fn header(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} {kind}");
+}
+
+/// Escapes a label value (`\`, `"`, newline).
+fn escape(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' => o.push_str("\\\\"),
+            '"' => o.push_str("\\\""),
+            '\n' => o.push_str("\\n"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_counters_and_histogram() {
+        let m = Metrics::default();
+        let p = m.policy("api \"v1\"");
+        p.request(RequestKind::Actual, "allowed");
+        p.request(RequestKind::Preflight, "origin_not_allowed");
+        p.request(RequestKind::Actual, "some_future_code");
+        p.preflight(false);
+        m.observe(Duration::from_millis(3));
+        m.upstream_error(UpstreamError::Timeout);
+        assert!(Arc::ptr_eq(&p, &m.policy("api \"v1\"")));
+        let text = m.render(false);
+        for want in [
+            r#"corsair_requests_total{policy="api \"v1\"",kind="actual",outcome="allowed"} 1"#,
+            r#"corsair_requests_total{policy="api \"v1\"",kind="preflight",outcome="origin_not_allowed"} 1"#,
+            r#"corsair_requests_total{policy="api \"v1\"",kind="actual",outcome="some_future_code"} 1"#,
+            r#"corsair_requests_total{policy="api \"v1\"",kind="not_cors",outcome="not_cors"} 0"#,
+            r#"corsair_preflights_total{policy="api \"v1\"",result="rejected"} 1"#,
+            r#"corsair_upstream_errors_total{kind="timeout"} 1"#,
+            r#"corsair_request_duration_seconds_bucket{le="0.0025"} 0"#,
+            r#"corsair_request_duration_seconds_bucket{le="0.005"} 1"#,
+            r#"corsair_request_duration_seconds_bucket{le="+Inf"} 1"#,
+            "corsair_request_duration_seconds_count 1",
+        ] {
+            assert!(text.contains(want), "missing {want}\n{text}");
+        }
+        assert!(!text.contains(r#"kind="not_cors",outcome="allowed""#), "{text}");
+    }
+}

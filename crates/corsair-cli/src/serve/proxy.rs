@@ -1,0 +1,349 @@
+//! One request through the gateway: route it to a policy, answer preflights,
+//! forward everything else to the upstream and apply the policy's headers to
+//! whatever comes back (the gateway's own 502 and 504 included).
+//!
+//! Bodies are streamed both ways: the client's body is handed to the
+//! upstream client as it arrives, the upstream's is handed back frame by
+//! frame. Nothing here buffers a whole body.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::uri::{PathAndQuery, Uri};
+use http::{Method, Request, Response, StatusCode, Version};
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Empty, Full};
+use hyper::body::Incoming;
+use tracing::{debug, info, warn};
+
+use super::echo;
+use super::metrics::UpstreamError;
+use super::state::Shared;
+use crate::config::{Config, RoutedPolicy, Upstream};
+
+/// The response body type of the gateway.
+pub type Body = BoxBody<Bytes, hyper::Error>;
+
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+const KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
+
+/// Hop-by-hop headers (RFC 9110 §7.6.1) and their common relatives, never
+/// forwarded in either direction. Any other `proxy-*` header (and `proxy`,
+/// see httpoxy) is dropped as well.
+const HOP_BY_HOP: [HeaderName; 8] = [
+    header::CONNECTION,
+    KEEP_ALIVE,
+    header::TE,
+    header::TRAILER,
+    header::TRANSFER_ENCODING,
+    header::UPGRADE,
+    header::PROXY_AUTHENTICATE,
+    header::PROXY_AUTHORIZATION,
+];
+
+/// What a request needs to know about its connection.
+pub struct ConnCtx {
+    /// Shared state.
+    pub shared: Arc<Shared>,
+    /// The client's address.
+    pub peer: SocketAddr,
+}
+
+impl ConnCtx {
+    fn scheme(&self) -> &'static str {
+        if self.shared.listener_tls {
+            "https"
+        } else {
+            "http"
+        }
+    }
+}
+
+/// Serves one request.
+pub async fn handle(req: Request<Incoming>, ctx: Arc<ConnCtx>) -> Response<Body> {
+    let started = Instant::now();
+    let resp = serve(req, &ctx).await;
+    ctx.shared.metrics.observe(started.elapsed());
+    resp
+}
+
+async fn serve(req: Request<Incoming>, ctx: &ConnCtx) -> Response<Body> {
+    // One snapshot of the config for the whole request.
+    let active = ctx.shared.active();
+    let cfg = &*active.config;
+    let Some(route) = cfg.route(request_host(&req), req.uri().path()) else {
+        ctx.shared.metrics.uncovered();
+        return forward(req, ctx, cfg).await;
+    };
+    let counters = cfg
+        .policies
+        .iter()
+        .position(|p| std::ptr::eq(p, route))
+        .and_then(|i| active.counters.get(i));
+
+    let decision = route.policy.evaluate(req.method(), req.headers());
+    if let Some(c) = counters {
+        c.request(decision.kind(), decision.outcome());
+    }
+    if let Some(r) = decision.rejection() {
+        log_rejection(route, &req, decision.kind().as_str(), r);
+    }
+    if let Some((status, headers)) = route.policy.preflight_response(&decision) {
+        // Answered here, never forwarded.
+        if let Some(c) = counters {
+            c.preflight(decision.is_allowed());
+        }
+        let mut resp = Response::new(empty());
+        *resp.status_mut() = status;
+        *resp.headers_mut() = headers;
+        return resp;
+    }
+    let mut resp = forward(req, ctx, cfg).await;
+    route.policy.apply(&decision, resp.headers_mut());
+    resp
+}
+
+/// The host a request is for: the Host header, or the authority of the
+/// request target (HTTP/2 `:authority`).
+fn request_host<B>(req: &Request<B>) -> Option<&str> {
+    match req.headers().get(header::HOST) {
+        Some(h) => h.to_str().ok(),
+        None => req.uri().authority().map(|a| a.as_str()),
+    }
+}
+
+fn log_rejection<B>(route: &RoutedPolicy, req: &Request<B>, kind: &'static str, r: &corsair::Rejection) {
+    let origin = req
+        .headers()
+        .get(header::ORIGIN)
+        .map(|o| String::from_utf8_lossy(o.as_bytes()).into_owned())
+        .unwrap_or_default();
+    info!(
+        target: "corsair::cors",
+        policy = %route.name,
+        origin = %origin,
+        kind = %kind,
+        method = %req.method(),
+        path = %req.uri().path(),
+        reason = %r.code(),
+        detail = %r,
+        "CORS request rejected"
+    );
+}
+
+/// Sends a request to the upstream (or the built-in echo) and returns its
+/// response with the hop-by-hop headers removed, or the gateway's own error.
+async fn forward(req: Request<Incoming>, ctx: &ConnCtx, cfg: &Config) -> Response<Body> {
+    if req.method() == Method::CONNECT {
+        return gateway_error(StatusCode::METHOD_NOT_ALLOWED, "corsair: CONNECT is not supported\n");
+    }
+    let (mut parts, body) = req.into_parts();
+    let path_and_query = match parts.uri.path_and_query() {
+        Some(pq) if pq.as_str().starts_with('/') => pq.clone(),
+        Some(_) => return gateway_error(StatusCode::BAD_REQUEST, "corsair: the request target must be a path\n"),
+        None => PathAndQuery::from_static("/"),
+    };
+    let original_host = match parts.headers.get(header::HOST) {
+        Some(h) => Some(h.clone()),
+        None => parts
+            .uri
+            .authority()
+            .and_then(|a| HeaderValue::from_str(a.as_str()).ok()),
+    };
+    strip_hop_by_hop(&mut parts.headers);
+    set_forwarded(&mut parts.headers, ctx, original_host.clone());
+    parts.version = Version::HTTP_11;
+    let timeout = cfg.limits.upstream_timeout;
+
+    let result = match &cfg.upstream {
+        Upstream::Echo => {
+            parts.uri = Uri::from(path_and_query);
+            if let Some(h) = original_host {
+                parts.headers.insert(header::HOST, h);
+            }
+            match tokio::time::timeout(timeout, echo::respond(Request::from_parts(parts, body))).await {
+                Ok(resp) => return resp,
+                Err(_) => Err(UpstreamError::Timeout),
+            }
+        }
+        Upstream::Url(base) => {
+            let mut uri = base.clone().into_parts();
+            uri.path_and_query = Some(path_and_query);
+            parts.uri = match Uri::from_parts(uri) {
+                Ok(u) => u,
+                Err(_) => return gateway_error(StatusCode::BAD_REQUEST, "corsair: invalid request target\n"),
+            };
+            // The client sets Host from the upstream URL; the client's
+            // Host travels in X-Forwarded-Host.
+            parts.headers.remove(header::HOST);
+            // For the logs: the path only (queries may carry secrets).
+            let method = parts.method.clone();
+            let uri = parts.uri.clone();
+            match tokio::time::timeout(timeout, ctx.shared.client.request(Request::from_parts(parts, body))).await {
+                Ok(Ok(resp)) => Ok(resp),
+                Ok(Err(e)) => {
+                    warn!(%method, path = %uri.path(), error = %chain(&e), "upstream unreachable (502)");
+                    Err(UpstreamError::Unreachable)
+                }
+                Err(_) => {
+                    warn!(%method, path = %uri.path(), timeout_s = timeout.as_secs(), "upstream timed out (504)");
+                    Err(UpstreamError::Timeout)
+                }
+            }
+        }
+    };
+    match result {
+        Ok(resp) => {
+            let (mut parts, body) = resp.into_parts();
+            strip_hop_by_hop(&mut parts.headers);
+            parts.version = Version::HTTP_11;
+            Response::from_parts(parts, body.boxed())
+        }
+        Err(e) => {
+            ctx.shared.metrics.upstream_error(e);
+            match e {
+                UpstreamError::Unreachable => {
+                    gateway_error(StatusCode::BAD_GATEWAY, "corsair: the upstream is unreachable\n")
+                }
+                UpstreamError::Timeout => gateway_error(
+                    StatusCode::GATEWAY_TIMEOUT,
+                    "corsair: the upstream did not answer in time\n",
+                ),
+            }
+        }
+    }
+}
+
+/// Removes the hop-by-hop headers: those named by `Connection`, the fixed
+/// list, and every `proxy-*` header.
+pub fn strip_hop_by_hop(h: &mut HeaderMap) {
+    if h.contains_key(header::CONNECTION) {
+        let named: Vec<HeaderName> = h
+            .get_all(header::CONNECTION)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|n| HeaderName::from_bytes(n.trim().as_bytes()).ok())
+            .collect();
+        for n in named {
+            h.remove(n);
+        }
+    }
+    for n in &HOP_BY_HOP {
+        if h.contains_key(n) {
+            h.remove(n);
+        }
+    }
+    if h.keys().any(|k| is_proxy_header(k.as_str())) {
+        let names: Vec<HeaderName> = h.keys().filter(|k| is_proxy_header(k.as_str())).cloned().collect();
+        for n in names {
+            h.remove(n);
+        }
+    }
+}
+
+fn is_proxy_header(name: &str) -> bool {
+    name == "proxy" || name.starts_with("proxy-")
+}
+
+/// Sets `X-Forwarded-For` (the client's address appended to any the client
+/// sent), `X-Forwarded-Proto` and `X-Forwarded-Host` (replaced).
+fn set_forwarded(h: &mut HeaderMap, ctx: &ConnCtx, original_host: Option<HeaderValue>) {
+    let ip = ctx.peer.ip().to_canonical().to_string();
+    let mut xff = String::new();
+    for v in h.get_all(X_FORWARDED_FOR) {
+        if let Ok(s) = v.to_str() {
+            let s = s.trim();
+            if !s.is_empty() {
+                xff.push_str(s);
+                xff.push_str(", ");
+            }
+        }
+    }
+    xff.push_str(&ip);
+    match HeaderValue::from_str(&xff) {
+        Ok(v) => h.insert(X_FORWARDED_FOR, v),
+        Err(_) => h.insert(
+            X_FORWARDED_FOR,
+            HeaderValue::from_str(&ip).unwrap_or(HeaderValue::from_static("unknown")),
+        ),
+    };
+    h.insert(X_FORWARDED_PROTO, HeaderValue::from_static(ctx.scheme()));
+    match original_host {
+        Some(v) => h.insert(X_FORWARDED_HOST, v),
+        None => h.remove(X_FORWARDED_HOST),
+    };
+}
+
+/// An error answered by the gateway itself (the caller applies the policy).
+pub fn gateway_error(status: StatusCode, message: &'static str) -> Response<Body> {
+    let mut resp = Response::new(full(message));
+    *resp.status_mut() = status;
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    debug!(status = status.as_u16(), "gateway error response");
+    resp
+}
+
+/// An empty body.
+pub fn empty() -> Body {
+    Empty::<Bytes>::new().map_err(|never| match never {}).boxed()
+}
+
+/// A body of known bytes.
+pub fn full(b: impl Into<Bytes>) -> Body {
+    Full::new(b.into()).map_err(|never| match never {}).boxed()
+}
+
+/// An error and its sources, `a: b: c`.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(x) = src {
+        s.push_str(": ");
+        s.push_str(&x.to_string());
+        src = x.source();
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hop_by_hop_headers_are_removed() {
+        let mut h = HeaderMap::new();
+        for (k, v) in [
+            ("connection", "keep-alive, X-Secret"),
+            ("connection", "x-other"),
+            ("x-secret", "1"),
+            ("x-other", "1"),
+            ("keep-alive", "timeout=5"),
+            ("te", "trailers"),
+            ("trailer", "x"),
+            ("transfer-encoding", "chunked"),
+            ("upgrade", "websocket"),
+            ("proxy-authorization", "Basic x"),
+            ("proxy-connection", "keep-alive"),
+            ("proxy", "http://evil"),
+            ("x-kept", "1"),
+            ("origin", "https://a.example"),
+        ] {
+            h.append(k, HeaderValue::from_static(v));
+        }
+        strip_hop_by_hop(&mut h);
+        let mut left: Vec<&str> = h.keys().map(|k| k.as_str()).collect();
+        left.sort_unstable();
+        assert_eq!(left, ["origin", "x-kept"]);
+    }
+}

@@ -1,0 +1,159 @@
+//! What every connection shares: the active config, the upstream client and
+//! the metrics.
+//!
+//! The active config is an `Arc<Active>` behind a `RwLock` that is held only
+//! long enough to clone the `Arc`: a request reads it once and keeps that
+//! snapshot to the end, so a reload never changes the rules under a request
+//! in flight, and readers never wait for a reload (the new config is built
+//! before the write lock is taken).
+
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, PoisonError, RwLock};
+
+use hyper::body::Incoming;
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use tokio_rustls::TlsAcceptor;
+use tracing::{info, warn};
+
+use super::metrics::{Metrics, PolicyCounters};
+use super::tls;
+use crate::config::{Config, ConfigFileError};
+
+/// The HTTP(S) client to the upstream: pooled keep-alive connections.
+pub type UpstreamClient = Client<HttpsConnector<HttpConnector>, Incoming>;
+
+/// One validated config with everything derived from it.
+pub struct Active {
+    /// The config.
+    pub config: Arc<Config>,
+    /// Counters of each policy, in the order of `config.policies`.
+    pub counters: Vec<Arc<PolicyCounters>>,
+    /// The TLS acceptor when the listener speaks TLS (certificates are
+    /// re-read on every reload).
+    pub tls: Option<TlsAcceptor>,
+}
+
+impl Active {
+    /// Derives the run-time state of `config`. `previous` is the state it
+    /// replaces (on reload); `listener_tls` whether the listener was started
+    /// with TLS (adding or removing `[tls]` needs a restart).
+    pub fn build(
+        config: Config,
+        previous: Option<&Active>,
+        listener_tls: bool,
+        metrics: &Metrics,
+    ) -> Result<Self, ConfigFileError> {
+        let tls = match (&config.tls, listener_tls) {
+            (Some(t), true) => Some(tls::acceptor(t, &config.source)?),
+            (None, false) => None,
+            (Some(_), false) => {
+                warn!("[tls] was added: it takes effect after a restart; still serving plain HTTP");
+                None
+            }
+            (None, true) => {
+                warn!("[tls] was removed: it takes effect after a restart; keeping the current certificate");
+                previous.and_then(|p| p.tls.clone())
+            }
+        };
+        if let Some(p) = previous {
+            let old = &p.config;
+            if old.listen != config.listen {
+                warn!(from = %old.listen, to = %config.listen, "`listen` changed: it takes effect after a restart");
+            }
+            if old.admin != config.admin {
+                warn!("`admin.listen` changed: it takes effect after a restart");
+            }
+            if old.limits.max_connections != config.limits.max_connections {
+                warn!("`limits.max_connections` changed: it takes effect after a restart");
+            }
+        }
+        let counters = config.policies.iter().map(|p| metrics.policy(&p.name)).collect();
+        Ok(Self {
+            config: Arc::new(config),
+            counters,
+            tls,
+        })
+    }
+}
+
+/// State shared by every connection and task.
+pub struct Shared {
+    active: RwLock<Arc<Active>>,
+    /// The upstream client (used for `Upstream::Url`).
+    pub client: UpstreamClient,
+    /// The counters behind `/metrics`.
+    pub metrics: Metrics,
+    /// Whether the listener speaks TLS (fixed at start).
+    pub listener_tls: bool,
+    /// Set when shutdown starts (`/healthz` answers 503).
+    pub draining: AtomicBool,
+}
+
+impl Shared {
+    /// The shared state around the first config.
+    pub fn new(active: Active, metrics: Metrics, listener_tls: bool) -> std::io::Result<Self> {
+        Ok(Self {
+            active: RwLock::new(Arc::new(active)),
+            client: upstream_client()?,
+            metrics,
+            listener_tls,
+            draining: AtomicBool::new(false),
+        })
+    }
+
+    /// A snapshot of the active config.
+    pub fn active(&self) -> Arc<Active> {
+        self.active.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Makes `next` the active config; requests already running keep theirs.
+    pub fn swap(&self, next: Active) {
+        let next = Arc::new(next);
+        let old = std::mem::replace(&mut *self.active.write().unwrap_or_else(PoisonError::into_inner), next);
+        drop(old); // outside the lock
+    }
+}
+
+fn upstream_client() -> std::io::Result<UpstreamClient> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = match hyper_rustls::HttpsConnectorBuilder::new().with_provider_and_native_roots(provider.clone()) {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::debug!(error = %e, "no usable system CA certificates; using the Mozilla roots for https upstreams");
+            hyper_rustls::HttpsConnectorBuilder::new()
+                .with_provider_and_webpki_roots(provider)
+                .map_err(std::io::Error::other)?
+        }
+    };
+    let mut http = HttpConnector::new();
+    http.enforce_http(false);
+    http.set_nodelay(true);
+    let connector = builder
+        .https_or_http()
+        .enable_http1()
+        .enable_http2()
+        .wrap_connector(http);
+    Ok(Client::builder(TokioExecutor::new())
+        .timer(TokioTimer::new())
+        .pool_timer(TokioTimer::new())
+        .pool_idle_timeout(std::time::Duration::from_secs(60))
+        .build(connector))
+}
+
+/// Logs the policies of a config, one line each.
+pub fn log_policies(c: &Config) {
+    for p in &c.policies {
+        let cfg = p.policy.config();
+        info!(
+            policy = %p.name,
+            hosts = %if p.hosts.is_empty() { "*".to_owned() } else { p.hosts.join(",") },
+            path_prefix = %p.path_prefix,
+            origins = %cfg.allow_origins.join(", "),
+            credentials = cfg.allow_credentials,
+            "policy"
+        );
+    }
+}
