@@ -412,7 +412,11 @@ impl Policy {
             for name in &CORS_RESPONSE_HEADERS {
                 headers.remove(name);
             }
-            while let Some(other) = headers.keys().find(|k| k.as_str().starts_with("access-control-")).cloned() {
+            while let Some(other) = headers
+                .keys()
+                .find(|k| k.as_str().starts_with("access-control-"))
+                .cloned()
+            {
                 headers.remove(&other);
             }
         }
