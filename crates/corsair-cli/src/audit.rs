@@ -940,8 +940,8 @@ pub fn run(args: crate::AuditArgs) -> ExitCode {
     match runtime.block_on(audit(&args)) {
         Ok(report) => {
             match args.format {
-                crate::Format::Text => print!("{}", render_text(&report)),
-                crate::Format::Json => println!("{}", render_json(&report)),
+                crate::Format::Text => out!("{}", render_text(&report)),
+                crate::Format::Json => outln!("{}", render_json(&report)),
             }
             if report.findings.iter().any(|f| f.severity == Severity::High) {
                 ExitCode::from(1)
@@ -956,7 +956,7 @@ pub fn run(args: crate::AuditArgs) -> ExitCode {
 fn fail(args: &crate::AuditArgs, message: &str) -> ExitCode {
     eprintln!("corsair audit: error: {message}");
     if args.format == Format::Json {
-        println!("{}", json!({ "url": args.url, "error": message }));
+        outln!("{}", json!({ "url": args.url, "error": message }));
     }
     ExitCode::from(2)
 }

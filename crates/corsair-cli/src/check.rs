@@ -48,8 +48,8 @@ pub fn run(args: CheckArgs) -> ExitCode {
     match run_inner(&args) {
         Ok(report) => {
             match format {
-                Format::Text => print!("{}", report.text()),
-                Format::Json => println!("{:#}", report.json()),
+                Format::Text => out!("{}", report.text()),
+                Format::Json => outln!("{:#}", report.json()),
             }
             if report.failure.is_none() {
                 ExitCode::SUCCESS
@@ -60,7 +60,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
         Err(e) => {
             match format {
                 Format::Text => eprintln!("corsair check: {}", e.message),
-                Format::Json => println!(
+                Format::Json => outln!(
                     "{:#}",
                     json!({
                         "allowed": null,

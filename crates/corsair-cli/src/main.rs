@@ -1,5 +1,22 @@
 //! `corsair`: a CORS gateway, browser simulator, auditor and config linter.
 
+/// `println!` that never panics: a closed stdout (`corsair check … | head`)
+/// is not an error worth a crash.
+macro_rules! outln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($t)*);
+    }};
+}
+
+/// `print!` that never panics (see `outln!`).
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout().lock(), $($t)*);
+    }};
+}
+
 mod audit;
 mod check;
 mod client;
@@ -134,7 +151,7 @@ fn main() -> ExitCode {
         Command::Audit(args) => audit::run(args),
         Command::Validate(args) => validate::run(args),
         Command::Config(ConfigCommand::Default) => {
-            print!("{}", config::DEFAULT_CONFIG);
+            out!("{}", config::DEFAULT_CONFIG);
             ExitCode::SUCCESS
         }
     }

@@ -9,14 +9,14 @@ use crate::config;
 pub fn run(args: crate::ValidateArgs) -> ExitCode {
     match config::load(&args.file) {
         Ok(c) => {
-            println!("{}: ok", args.file.display());
-            println!("  listen   {}{}", c.listen, if c.tls.is_some() { " (tls)" } else { "" });
+            outln!("{}: ok", args.file.display());
+            outln!("  listen   {}{}", c.listen, if c.tls.is_some() { " (tls)" } else { "" });
             match &c.upstream {
-                config::Upstream::Echo => println!("  upstream {} (built-in echo)", config::BUILTIN_ECHO),
-                config::Upstream::Url(u) => println!("  upstream {u}"),
+                config::Upstream::Echo => outln!("  upstream {} (built-in echo)", config::BUILTIN_ECHO),
+                config::Upstream::Url(u) => outln!("  upstream {u}"),
             }
             if let Some(a) = c.admin {
-                println!("  admin    {a}");
+                outln!("  admin    {a}");
             }
             for p in &c.policies {
                 let hosts = if p.hosts.is_empty() {
@@ -25,7 +25,7 @@ pub fn run(args: crate::ValidateArgs) -> ExitCode {
                     p.hosts.join(",")
                 };
                 let cfg = p.policy.config();
-                println!(
+                outln!(
                     "  policy {:?}: hosts {} path {} origins [{}]{}",
                     p.name,
                     hosts,
