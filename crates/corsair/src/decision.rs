@@ -365,6 +365,13 @@ impl Policy {
             }
             Some(r) if self.debug && r.origin_was_allowed() => {
                 self.put_origin(d, &mut h);
+                // An explicit method list: without it, a browser reads a
+                // missing Access-Control-Allow-Methods as "the requested
+                // method" for requests with the use-CORS-preflight flag
+                // (upload listeners, streams) and would pass the preflight.
+                if matches!(r, Rejection::MethodNotAllowed(_)) {
+                    h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, self.listed_methods.clone());
+                }
                 Some((StatusCode::NO_CONTENT, h))
             }
             Some(_) => Some((StatusCode::FORBIDDEN, h)),

@@ -250,6 +250,8 @@ pub struct Policy {
     pub(crate) private_network: bool,
     pub(crate) debug: bool,
     pub(crate) preflight_vary: HeaderValue,
+    /// The configured methods, for debug-mode answers to method rejections.
+    pub(crate) listed_methods: HeaderValue,
     config: PolicyConfig,
 }
 
@@ -491,7 +493,10 @@ impl Policy {
         } else {
             "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
         });
+        let listed_methods = HeaderValue::from_str(&normalized.allow_methods.join(", "))
+            .unwrap_or_else(|_| HeaderValue::from_static(""));
         Ok(Self {
+            listed_methods,
             origins,
             credentials: creds,
             any_method,

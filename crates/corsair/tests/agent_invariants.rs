@@ -487,7 +487,6 @@ proptest! {
 /// enforced. Sending an explicit (even empty) `Access-Control-Allow-Methods`
 /// in the debug answer would keep the console message and the rejection.
 #[test]
-#[ignore = "BUG (reported to the lead): debug-mode method rejections pass flagged requests"]
 fn debug_mode_method_rejection_holds_for_flagged_requests() {
     let policy = PolicyConfig::new()
         .allow_origins(["https://app.example.com"])

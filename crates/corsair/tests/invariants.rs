@@ -879,11 +879,26 @@ fn check_request(g: &Gen, p: &Policy, r: &Req) -> Result<(), TestCaseError> {
                         d.rejection()
                     );
                 } else {
-                    // Debug mode: 204 with ACAO (and ACAC) only.
+                    // Debug mode: 204 with ACAO (and ACAC); for a method
+                    // rejection also the configured method list, which must
+                    // not grant the requested method.
                     prop_assert_eq!(status, StatusCode::NO_CONTENT);
-                    prop_assert!(cors_headers(&h)
-                        .iter()
-                        .all(|(k, _)| k == "access-control-allow-origin" || k == "access-control-allow-credentials"));
+                    let method_rejected = matches!(
+                        d.rejection().map(|x| x.code()),
+                        Some("method_not_allowed" | "invalid_method")
+                    );
+                    prop_assert!(cors_headers(&h).iter().all(|(k, _)| k == "access-control-allow-origin"
+                        || k == "access-control-allow-credentials"
+                        || (method_rejected && k == "access-control-allow-methods")));
+                    if let Some(acam) = h.get("access-control-allow-methods") {
+                        if let (Ok(list), [m]) = (acam.to_str(), r.acrm.as_slice()) {
+                            let m = String::from_utf8_lossy(m);
+                            prop_assert!(
+                                !list.split(',').any(|x| x.trim() == m.trim()),
+                                "debug ACAM {list:?} grants {m:?}"
+                            );
+                        }
+                    }
                 }
             }
         }
