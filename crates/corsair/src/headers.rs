@@ -7,13 +7,13 @@ use crate::method::{is_tchar, is_token};
 
 /// Header names a script can never set (the Fetch Standard's forbidden
 /// request-header names, lowercase). `proxy-*` and `sec-*` are forbidden as
-/// prefixes.
-const FORBIDDEN_REQUEST_HEADERS: &[&str] = &[
+/// prefixes. Shared by the server half (config validation) and the
+/// user-agent half (`agent`).
+pub(crate) const FORBIDDEN_REQUEST_HEADERS: [&str; 21] = [
     "accept-charset",
     "accept-encoding",
     "access-control-request-headers",
     "access-control-request-method",
-    "access-control-request-private-network",
     "connection",
     "content-length",
     "cookie",
@@ -72,48 +72,49 @@ pub(crate) fn for_each_list_element<'a, E>(
     lines: impl Iterator<Item = &'a HeaderValue>,
     mut f: impl FnMut(usize, Element<'a>) -> Result<(), E>,
 ) -> Result<(), Option<E>> {
+    // One pass per element: optional whitespace, a run of token bytes,
+    // optional whitespace, then a comma or the end of the line; anything
+    // else is malformed.
     let mut empty = 0usize;
     for (line_no, line) in lines.enumerate() {
         let bytes = line.as_bytes();
-        let mut start = 0usize;
+        let len = bytes.len();
+        let mut i = 0usize;
         loop {
-            let end = bytes[start..]
-                .iter()
-                .position(|&b| b == b',')
-                .map_or(bytes.len(), |p| start + p);
-            let raw = &bytes[start..end];
-            // Trim a little optional whitespace.
-            let lead = raw.iter().take_while(|&&b| b == b' ' || b == b'\t').count();
-            let trail = raw[lead..]
-                .iter()
-                .rev()
-                .take_while(|&&b| b == b' ' || b == b'\t')
-                .count();
-            if lead > MAX_OWS || trail > MAX_OWS {
+            let start = i;
+            while i < len && matches!(bytes[i], b' ' | b'\t') {
+                i += 1;
+            }
+            let name_start = i;
+            while i < len && is_tchar(bytes[i]) {
+                i += 1;
+            }
+            let name_end = i;
+            while i < len && matches!(bytes[i], b' ' | b'\t') {
+                i += 1;
+            }
+            if (i < len && bytes[i] != b',') || name_start - start > MAX_OWS || i - name_end > MAX_OWS {
                 return Err(None);
             }
-            let name = &raw[lead..raw.len() - trail];
-            if name.is_empty() {
+            if name_start == name_end {
                 empty += 1;
                 if empty > MAX_EMPTY_ELEMENTS {
                     return Err(None);
                 }
-            } else if !name.iter().all(|&b| is_tchar(b)) {
-                return Err(None);
             } else {
                 f(
                     line_no,
                     Element {
-                        name,
-                        start: start + lead,
+                        name: &bytes[name_start..name_end],
+                        start: name_start,
                     },
                 )
                 .map_err(Some)?;
             }
-            if end == bytes.len() {
+            if i == len {
                 break;
             }
-            start = end + 1;
+            i += 1; // the comma
         }
     }
     Ok(())

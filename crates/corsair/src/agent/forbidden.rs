@@ -4,30 +4,7 @@
 use super::method::is_forbidden_method;
 use super::syntax::{isomorphic_decode, trim_http_whitespace};
 
-/// Names a script may never set (compared case-insensitively).
-const FORBIDDEN_NAMES: [&str; 21] = [
-    "accept-charset",
-    "accept-encoding",
-    "access-control-request-headers",
-    "access-control-request-method",
-    "connection",
-    "content-length",
-    "cookie",
-    "cookie2",
-    "date",
-    "dnt",
-    "expect",
-    "host",
-    "keep-alive",
-    "origin",
-    "referer",
-    "set-cookie",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
-    "via",
-];
+use crate::headers::FORBIDDEN_REQUEST_HEADERS as FORBIDDEN_NAMES;
 
 /// Method-override headers, forbidden when their value names a forbidden method.
 const OVERRIDE_NAMES: [&str; 3] = ["x-http-method", "x-http-method-override", "x-method-override"];
