@@ -273,9 +273,7 @@ impl Policy {
             return d.reject(Rejection::InvalidMethod(acrm.clone()));
         }
         let m = acrm.as_bytes();
-        let method_ok = is_safelisted_method(m)
-            || self.any_method
-            || std::str::from_utf8(m).is_ok_and(|s| self.methods.contains(s));
+        let method_ok = is_safelisted_method(m) || self.any_method || self.methods.contains(m);
         if !method_ok {
             return d.reject(Rejection::MethodNotAllowed(acrm.clone()));
         }
@@ -325,11 +323,15 @@ impl Policy {
         if name.len() > MAX_HEADER_NAME {
             return false;
         }
+        // Browsers send lowercase names: look those up as they are.
+        if !name.iter().any(u8::is_ascii_uppercase) {
+            return self.headers.contains(name);
+        }
         let mut buf = [0u8; MAX_HEADER_NAME];
         let lower = &mut buf[..name.len()];
         lower.copy_from_slice(name);
         lower.make_ascii_lowercase();
-        std::str::from_utf8(lower).is_ok_and(|s| self.headers.contains(s))
+        self.headers.contains(lower)
     }
 
     /// The answer to a preflight: the status (204 when accepted, 403 when
@@ -344,7 +346,10 @@ impl Policy {
         if !d.is_preflight() {
             return None;
         }
-        let mut h = HeaderMap::with_capacity(8);
+        // Room for the usual six headers in the smallest table `http` makes
+        // (8 slots): a larger one costs ~800 instructions more per preflight
+        // (callgrind), mostly in zeroing and allocating it.
+        let mut h = HeaderMap::with_capacity(6);
         h.insert(header::VARY, self.preflight_vary.clone());
         match &d.rejection {
             None => {

@@ -55,6 +55,7 @@
 
 pub mod agent;
 mod decision;
+mod nameset;
 mod headers;
 mod method;
 mod origin;

@@ -8,6 +8,7 @@ use http::HeaderValue;
 
 use crate::headers::{is_forbidden_request_header, is_header_name};
 use crate::method::{is_forbidden_method, is_token, normalize_method};
+use crate::nameset::NameSet;
 use crate::origin::{OriginMatcher, OriginPattern};
 
 /// The longest header name a policy may list (and that a preflight may ask
@@ -241,9 +242,9 @@ pub struct Policy {
     pub(crate) origins: OriginMatcher,
     pub(crate) credentials: bool,
     pub(crate) any_method: bool,
-    pub(crate) methods: HashSet<Box<str>>,
+    pub(crate) methods: NameSet,
     pub(crate) any_header: bool,
-    pub(crate) headers: HashSet<Box<str>>,
+    pub(crate) headers: NameSet,
     pub(crate) authorization_listed: bool,
     pub(crate) expose: Option<HeaderValue>,
     pub(crate) max_age: Option<HeaderValue>,
@@ -350,7 +351,7 @@ impl Policy {
         }
 
         // Methods.
-        let mut methods = HashSet::new();
+        let mut methods = NameSet::default();
         let mut any_method = false;
         normalized.allow_methods.clear();
         for (i, raw) in c.allow_methods.iter().enumerate() {
@@ -381,7 +382,7 @@ impl Policy {
                 continue;
             }
             let m = normalize_method(raw).into_owned();
-            if !methods.insert(Box::<str>::from(m.as_str())) {
+            if !methods.insert(m.as_str()) {
                 errs.push(key, Some(raw), format!("`{m}` is listed twice (after normalization)"));
                 continue;
             }
@@ -389,7 +390,7 @@ impl Policy {
         }
 
         // Request headers.
-        let mut headers = HashSet::new();
+        let mut headers = NameSet::default();
         let mut any_header = false;
         let mut authorization_listed = false;
         for (i, raw) in c.allow_headers.iter().enumerate() {
@@ -430,7 +431,7 @@ impl Policy {
             if lower == "authorization" {
                 authorization_listed = true;
             }
-            if !headers.insert(Box::<str>::from(lower.as_str())) {
+            if !headers.insert(lower.as_str()) {
                 errs.push(key, Some(raw), "listed twice (header names are case-insensitive)");
             }
         }

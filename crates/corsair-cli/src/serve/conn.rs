@@ -112,10 +112,7 @@ async fn serve_connection(
     let limits = active.config.limits.clone();
     let tls = active.tls.clone();
     drop(active);
-    let ctx = Arc::new(ConnCtx {
-        shared: shared.clone(),
-        peer,
-    });
+    let ctx = Arc::new(ConnCtx::new(shared.clone(), peer));
     match (shared.listener_tls, tls) {
         // Never plain HTTP on a TLS listener (reload keeps an acceptor).
         (true, None) => {}

@@ -52,9 +52,19 @@ pub struct ConnCtx {
     pub shared: Arc<Shared>,
     /// The client's address.
     pub peer: SocketAddr,
+    /// The client's IP as an `X-Forwarded-For` element, formatted once per
+    /// connection.
+    peer_ip: HeaderValue,
 }
 
 impl ConnCtx {
+    /// The context of a connection from `peer`.
+    pub fn new(shared: Arc<Shared>, peer: SocketAddr) -> Self {
+        let ip = peer.ip().to_canonical().to_string();
+        let peer_ip = HeaderValue::from_str(&ip).unwrap_or(HeaderValue::from_static("unknown"));
+        Self { shared, peer, peer_ip }
+    }
+
     fn scheme(&self) -> &'static str {
         if self.shared.listener_tls {
             "https"
@@ -254,25 +264,27 @@ fn is_proxy_header(name: &str) -> bool {
 /// Sets `X-Forwarded-For` (the client's address appended to any the client
 /// sent), `X-Forwarded-Proto` and `X-Forwarded-Host` (replaced).
 fn set_forwarded(h: &mut HeaderMap, ctx: &ConnCtx, original_host: Option<HeaderValue>) {
-    let ip = ctx.peer.ip().to_canonical().to_string();
-    let mut xff = String::new();
-    for v in h.get_all(X_FORWARDED_FOR) {
-        if let Ok(s) = v.to_str() {
-            let s = s.trim();
-            if !s.is_empty() {
-                xff.push_str(s);
-                xff.push_str(", ");
+    if h.contains_key(X_FORWARDED_FOR) {
+        let mut xff = String::new();
+        for v in h.get_all(X_FORWARDED_FOR) {
+            if let Ok(s) = v.to_str() {
+                let s = s.trim();
+                if !s.is_empty() {
+                    xff.push_str(s);
+                    xff.push_str(", ");
+                }
             }
         }
+        let ip = ctx.peer_ip.as_bytes();
+        xff.push_str(std::str::from_utf8(ip).unwrap_or("unknown"));
+        match HeaderValue::from_str(&xff) {
+            Ok(v) => h.insert(X_FORWARDED_FOR, v),
+            Err(_) => h.insert(X_FORWARDED_FOR, ctx.peer_ip.clone()),
+        };
+    } else {
+        // The common case: no proxy before us; no formatting per request.
+        h.insert(X_FORWARDED_FOR, ctx.peer_ip.clone());
     }
-    xff.push_str(&ip);
-    match HeaderValue::from_str(&xff) {
-        Ok(v) => h.insert(X_FORWARDED_FOR, v),
-        Err(_) => h.insert(
-            X_FORWARDED_FOR,
-            HeaderValue::from_str(&ip).unwrap_or(HeaderValue::from_static("unknown")),
-        ),
-    };
     h.insert(X_FORWARDED_PROTO, HeaderValue::from_static(ctx.scheme()));
     match original_host {
         Some(v) => h.insert(X_FORWARDED_HOST, v),
