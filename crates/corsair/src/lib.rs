@@ -55,9 +55,9 @@
 
 pub mod agent;
 mod decision;
-mod nameset;
 mod headers;
 mod method;
+mod nameset;
 mod origin;
 mod policy;
 

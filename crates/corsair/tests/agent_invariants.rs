@@ -429,13 +429,6 @@ proptest! {
         if req.is_same_origin() {
             return Ok(()); // CORS does not apply
         }
-        // Known engine bug, reported: in debug mode a method rejection is
-        // passed by a browser when the use-CORS-preflight flag is set (see
-        // `debug_mode_method_rejection_holds_for_flagged_requests`). Remove
-        // this line once it is fixed.
-        if g.debug && req.use_cors_preflight_flag() {
-            return Ok(());
-        }
         let intended = g.intends_to_allow(&req);
 
         // The preflight, when the browser sends one.
@@ -478,14 +471,13 @@ proptest! {
 }
 
 /// Regression (found by `agent_and_policy_agree_end_to_end`): debug mode
-/// answers a preflight rejected for its method with 204 and
+/// used to answer a preflight rejected for its method with 204 and
 /// `Access-Control-Allow-Origin` only. For a request with the
 /// use-CORS-preflight flag (an XHR upload listener, a streaming body), the
 /// Fetch Standard reads a missing `Access-Control-Allow-Methods` as "the
-/// request's own method", so the browser passes the preflight, sends the
-/// `PUT`, and the script reads the response: `allow_methods` is not
-/// enforced. Sending an explicit (even empty) `Access-Control-Allow-Methods`
-/// in the debug answer would keep the console message and the rejection.
+/// request's own method", so the browser passed the preflight, sent the
+/// `PUT`, and the script read the response: `allow_methods` was not
+/// enforced. The debug answer now lists the configured methods.
 #[test]
 fn debug_mode_method_rejection_holds_for_flagged_requests() {
     let policy = PolicyConfig::new()
