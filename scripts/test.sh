@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 
 echo "==> nginx for the cache-poisoning test"
 bash scripts/install-nginx.sh
+export CORSAIR_REQUIRE_NGINX=1
 
 echo "==> cargo test --workspace"
 cargo test --workspace
