@@ -871,7 +871,6 @@ async fn idle_http1_keep_alive_connections_are_closed() {
 /// then silence. Such a connection holds a `max_connections` permit, so
 /// idle ones must be closed like HTTP/1.1's are.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "BUG (reported): idle cleartext HTTP/2 connections are never closed"]
 async fn idle_http2_connections_are_closed() {
     let gw = Gateway::start(&config("builtin:echo", 2));
     let mut s = TcpStream::connect(gw.addr).await.unwrap();

@@ -7,7 +7,8 @@
 //!   accepting and dropping them;
 //! - `header_read_timeout`: bounds the TLS handshake, the first bytes (to
 //!   tell HTTP/2 from HTTP/1.1), and every HTTP/1.1 request head (hyper's
-//!   timer also closes keep-alive connections idle that long);
+//!   timer also closes keep-alive connections idle that long), and closes
+//!   HTTP/2 connections silent that long with no request in flight;
 //! - `max_header_bytes`: HTTP/1.1 request heads larger than this get hyper's
 //!   `431 Request Header Fields Too Large` and the connection is closed;
 //!   on HTTP/2 it is the SETTINGS_MAX_HEADER_LIST_SIZE advertised to clients.
@@ -165,10 +166,44 @@ where
         async move { Ok::<_, Infallible>(proxy::handle(req, ctx).await) }
     });
     let result = if h2 {
+        // hyper has no idle timeout for HTTP/2 servers: track the last I/O
+        // and the requests in flight, and close a connection that has been
+        // silent with nothing in flight for `header_read_timeout` (otherwise
+        // a client could hold `max_connections` permits with bare prefaces).
+        let activity = Arc::new(Activity::new());
+        let in_flight = activity.clone();
+        let inner = svc;
+        let svc = service_fn(move |req| {
+            let guard = InFlight::enter(in_flight.clone());
+            let fut = hyper::service::Service::call(&inner, req);
+            async move {
+                let r = fut.await;
+                drop(guard);
+                r
+            }
+        });
         let mut b = http2::Builder::new(TokioExecutor::new());
         b.timer(TokioTimer::new())
             .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX));
-        watcher.watch(b.serve_connection(io, svc)).await
+        let io = Tracked {
+            inner: io,
+            activity: activity.clone(),
+        };
+        let conn = watcher.watch(b.serve_connection(io, svc));
+        tokio::pin!(conn);
+        let idle_limit = limits.header_read_timeout;
+        let tick = (idle_limit / 4).max(Duration::from_millis(50));
+        loop {
+            tokio::select! {
+                r = &mut conn => break r,
+                _ = tokio::time::sleep(tick) => {
+                    if activity.idle_for() >= idle_limit {
+                        debug!(%peer, "closing an idle HTTP/2 connection");
+                        break Ok(());
+                    }
+                }
+            }
+        }
     } else {
         let mut b = http1::Builder::new();
         b.timer(TokioTimer::new())
@@ -178,6 +213,110 @@ where
     };
     if let Err(e) = result {
         debug!(%peer, error = %e, "connection ended with an error");
+    }
+}
+
+/// The last I/O of a connection and its requests in flight.
+struct Activity {
+    start: std::time::Instant,
+    last_ms: std::sync::atomic::AtomicU64,
+    in_flight: std::sync::atomic::AtomicUsize,
+}
+
+impl Activity {
+    fn new() -> Self {
+        Self {
+            start: std::time::Instant::now(),
+            last_ms: std::sync::atomic::AtomicU64::new(0),
+            in_flight: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+
+    fn touch(&self) {
+        let ms = u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last_ms.store(ms, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// How long the connection has had no I/O and no request in flight.
+    fn idle_for(&self) -> Duration {
+        if self.in_flight.load(std::sync::atomic::Ordering::Relaxed) > 0 {
+            return Duration::ZERO;
+        }
+        let last = Duration::from_millis(self.last_ms.load(std::sync::atomic::Ordering::Relaxed));
+        self.start.elapsed().saturating_sub(last)
+    }
+}
+
+/// Counts a request in flight until dropped.
+struct InFlight(Arc<Activity>);
+
+impl InFlight {
+    fn enter(a: Arc<Activity>) -> Self {
+        a.in_flight.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Self(a)
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        self.0.touch();
+    }
+}
+
+pin_project! {
+    /// An I/O object that records when it last read or wrote.
+    struct Tracked<I> {
+        #[pin]
+        inner: I,
+        activity: Arc<Activity>,
+    }
+}
+
+impl<I: hyper::rt::Read> hyper::rt::Read for Tracked<I> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: hyper::rt::ReadBufCursor<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.project();
+        let r = this.inner.poll_read(cx, buf);
+        if r.is_ready() {
+            this.activity.touch();
+        }
+        r
+    }
+}
+
+impl<I: hyper::rt::Write> hyper::rt::Write for Tracked<I> {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let this = self.project();
+        let r = this.inner.poll_write(cx, buf);
+        if r.is_ready() {
+            this.activity.touch();
+        }
+        r
+    }
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.project().inner.poll_flush(cx)
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.project().inner.poll_shutdown(cx)
+    }
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.project();
+        let r = this.inner.poll_write_vectored(cx, bufs);
+        if r.is_ready() {
+            this.activity.touch();
+        }
+        r
     }
 }
 
