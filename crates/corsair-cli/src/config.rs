@@ -19,12 +19,24 @@ pub const DEFAULT_CONFIG: &str = include_str!("default.toml");
 /// The value of `upstream` that selects the built-in echo upstream.
 pub const BUILTIN_ECHO: &str = "builtin:echo";
 
+/// The most worker threads `workers` may ask for.
+pub const MAX_WORKERS: usize = 256;
+
+impl Config {
+    /// The number of worker threads to run: `workers`, or one per CPU.
+    pub fn worker_count(&self) -> usize {
+        self.workers
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get))
+    }
+}
+
 /// The file as written (serde model). Unknown keys are errors.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     listen: Option<String>,
     upstream: Option<String>,
+    workers: Option<u64>,
     tls: Option<TlsTable>,
     admin: Option<AdminTable>,
     limits: Option<LimitsTable>,
@@ -182,6 +194,8 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Upstream.
     pub upstream: Upstream,
+    /// Worker threads serving connections (`None`: one per CPU).
+    pub workers: Option<usize>,
     /// TLS for the listener.
     pub tls: Option<Tls>,
     /// Admin listener (`/healthz`, `/metrics`).
@@ -298,6 +312,16 @@ pub fn parse(text: &str, file: &str, base: Option<&Path>) -> Result<Config, Conf
             Ok(uri) => Some(Upstream::Url(uri)),
             Err(m) => {
                 p("upstream", format!("{u:?}: {m}"));
+                None
+            }
+        },
+    };
+    let workers = match raw.workers {
+        None => None,
+        Some(v) => match usize::try_from(v) {
+            Ok(n) if (1..=MAX_WORKERS).contains(&n) => Some(n),
+            _ => {
+                p("workers", format!("{v} is out of range: 1 to {MAX_WORKERS}"));
                 None
             }
         },
@@ -452,6 +476,7 @@ pub fn parse(text: &str, file: &str, base: Option<&Path>) -> Result<Config, Conf
             source: file.to_owned(),
             listen,
             upstream,
+            workers,
             tls,
             admin,
             limits,
@@ -535,6 +560,7 @@ mod tests {
             r#"
 listen = "nowhere"
 upstream = "ftp://x"
+workers = 0
 [admin]
 listen = "also nowhere"
 [limits]
@@ -554,6 +580,7 @@ max_age = 100000
         for want in [
             "listen",
             "upstream",
+            "workers",
             "admin.listen",
             "limits.upstream_timeout",
             "policy[0].hosts[0]",
@@ -566,6 +593,20 @@ max_age = 100000
         ] {
             assert!(k.iter().any(|x| x == want), "missing {want} in {k:?}");
         }
+    }
+
+    #[test]
+    fn workers_default_to_one_per_cpu() {
+        let base = "upstream = \"builtin:echo\"\n[[policy]]\nallow_origins = [\"https://a.example\"]\n";
+        let c = parse(base, "t.toml", None).unwrap();
+        assert_eq!(c.workers, None);
+        let cpus = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        assert_eq!(c.worker_count(), cpus);
+        let c = parse(&format!("workers = 3\n{base}"), "t.toml", None).unwrap();
+        assert_eq!(c.worker_count(), 3);
+        assert!(problems(&format!("workers = 257\n{base}"))
+            .iter()
+            .any(|k| k == "workers"));
     }
 
     #[test]

@@ -412,6 +412,77 @@ async fn clients_hanging_up_mid_request_do_not_hurt() {
     assert!(hits.load(Ordering::SeqCst) <= 71);
 }
 
+/// An upstream that counts the connections it accepts and answers every
+/// request with `body` (a keep-alive answer of `body.len()` bytes).
+async fn counting_upstream(body: &'static str) -> (SocketAddr, Arc<AtomicUsize>, Arc<AtomicUsize>) {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    let conns = Arc::new(AtomicUsize::new(0));
+    let reqs = Arc::new(AtomicUsize::new(0));
+    let (c, r) = (conns.clone(), reqs.clone());
+    tokio::spawn(async move {
+        loop {
+            let Ok((s, _)) = l.accept().await else { continue };
+            c.fetch_add(1, Ordering::SeqCst);
+            let r = r.clone();
+            tokio::spawn(async move {
+                let mut s = BufReader::new(s);
+                while read_request_head(&mut s).await.is_some() {
+                    r.fetch_add(1, Ordering::SeqCst);
+                    let answer = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}", body.len());
+                    if s.get_mut().write_all(answer.as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (addr, conns, reqs)
+}
+
+/// The upstream pool keeps connections: 40 requests from 40 client
+/// connections, one after the other, travel over one upstream connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upstream_connections_are_reused() {
+    let (up, conns, reqs) = counting_upstream("pooled").await;
+    let gw = Gateway::start(&format!("workers = 1\n{}", config(&format!("http://{up}"), 5)));
+    for i in 0..40 {
+        let r = get(gw.addr, &format!("/r{i}"), Some(GOOD)).await;
+        assert_eq!(r.status, 200, "{r:?}");
+        assert_eq!(r.text(), "pooled");
+        assert_allowed(&r, "pooled");
+    }
+    assert_eq!(reqs.load(Ordering::SeqCst), 40);
+    assert_eq!(
+        conns.load(Ordering::SeqCst),
+        1,
+        "every request should reuse the one idle connection"
+    );
+}
+
+/// A client that leaves before reading a large answer must not leave its
+/// half-read upstream connection in the pool: the next requests get their
+/// own answers, whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn half_read_upstream_answers_are_not_reused() {
+    static BIG_BODY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| "z".repeat(4 << 20));
+    let (up, conns, _) = counting_upstream(BIG_BODY.as_str()).await;
+    let gw = Gateway::start(&format!("workers = 1\n{}", config(&format!("http://{up}"), 5)));
+    for _ in 0..5 {
+        let mut s = TcpStream::connect(gw.addr).await.unwrap();
+        s.write_all(&request("GET", "/big", Some(GOOD), &[])).await.unwrap();
+        let mut first = [0u8; 1024];
+        let _ = s.read(&mut first).await.unwrap();
+        drop(s); // 4 MiB left unread
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let r = get(gw.addr, "/after", Some(GOOD)).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body.len(), BIG_BODY.len(), "a whole answer after the hang-ups");
+    assert!(r.body.iter().all(|&b| b == b'z'));
+    assert!(conns.load(Ordering::SeqCst) >= 2, "a half-read connection was reused");
+}
+
 // ---------------------------------------------------------------------------
 // Client faults (in front of the built-in echo upstream)
 // ---------------------------------------------------------------------------

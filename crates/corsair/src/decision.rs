@@ -18,15 +18,6 @@ pub const ACCESS_CONTROL_ALLOW_PRIVATE_NETWORK: HeaderName =
     HeaderName::from_static("access-control-allow-private-network");
 
 /// The CORS response headers that the policy alone may set.
-const CORS_RESPONSE_HEADERS: [HeaderName; 7] = [
-    header::ACCESS_CONTROL_ALLOW_ORIGIN,
-    header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
-    header::ACCESS_CONTROL_ALLOW_METHODS,
-    header::ACCESS_CONTROL_ALLOW_HEADERS,
-    header::ACCESS_CONTROL_EXPOSE_HEADERS,
-    header::ACCESS_CONTROL_MAX_AGE,
-    ACCESS_CONTROL_ALLOW_PRIVATE_NETWORK,
-];
 
 const STAR: HeaderValue = HeaderValue::from_static("*");
 const TRUE: HeaderValue = HeaderValue::from_static("true");
@@ -420,18 +411,7 @@ impl Policy {
         // only when the service did set CORS headers. Every
         // `Access-Control-*` name goes, not only the standard ones: the
         // policy is the single authority.
-        if headers.keys().any(|k| k.as_str().starts_with("access-control-")) {
-            for name in &CORS_RESPONSE_HEADERS {
-                headers.remove(name);
-            }
-            while let Some(other) = headers
-                .keys()
-                .find(|k| k.as_str().starts_with("access-control-"))
-                .cloned()
-            {
-                headers.remove(&other);
-            }
-        }
+        strip_cors_headers(headers);
         if self.origins.any {
             // A public resource: the same headers whatever the Origin, so no
             // Vary (Fetch, "CORS protocol and HTTP caches").
@@ -451,6 +431,36 @@ impl Policy {
         if let Some(v) = &self.expose {
             headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, v.clone());
         }
+    }
+}
+
+/// Removes every `Access-Control-*` header: one pass over the (usually
+/// few) names, and a hashed removal only for those present.
+fn strip_cors_headers(headers: &mut HeaderMap) {
+    const MAX: usize = 8;
+    let mut found: [Option<HeaderName>; MAX] = Default::default();
+    let mut n = 0;
+    for k in headers.keys() {
+        if k.as_str().starts_with("access-control-") {
+            if n == MAX {
+                // More than MAX distinct names: remove what was found so
+                // far and look again (only hostile upstreams get here).
+                break;
+            }
+            found[n] = Some(k.clone());
+            n += 1;
+        }
+    }
+    if n == 0 {
+        return;
+    }
+    for name in found.iter_mut().take(n) {
+        if let Some(name) = name.take() {
+            headers.remove(&name);
+        }
+    }
+    if n == MAX {
+        strip_cors_headers(headers);
     }
 }
 

@@ -323,6 +323,43 @@ fn actual_requests_from_allowed_origins() {
 }
 
 #[test]
+fn every_upstream_access_control_header_is_removed_however_many() {
+    let names: Vec<String> = (0..20).map(|i| format!("access-control-x-{i}")).collect();
+    let mut resp: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "1")).collect();
+    resp.extend([
+        ("access-control-allow-origin", "*"),
+        ("access-control-allow-origin", "https://evil.example"),
+        ("access-control-allow-credentials", "true"),
+        ("access-control-max-age", "86400"),
+        ("x-kept", "yes"),
+    ]);
+    for origin in ["https://deep.sub.example.net", "https://evil.example"] {
+        let (h, _) = actual(&private(), Method::GET, &[("origin", origin)], &resp);
+        let left: Vec<&str> = h
+            .keys()
+            .map(|k| k.as_str())
+            .filter(|k| k.starts_with("access-control-"))
+            .collect();
+        let ours: &[&str] = if origin == "https://evil.example" {
+            &[]
+        } else {
+            &[
+                "access-control-allow-origin",
+                "access-control-allow-credentials",
+                "access-control-expose-headers",
+            ]
+        };
+        assert_eq!(left.len(), ours.len(), "{origin}: {left:?}");
+        assert!(left.iter().all(|k| ours.contains(k)), "{origin}: {left:?}");
+        assert_eq!(
+            h.get_all("access-control-allow-origin").iter().count(),
+            ours.len().min(1)
+        );
+        assert_eq!(h["x-kept"], "yes");
+    }
+}
+
+#[test]
 fn actual_requests_from_other_origins_get_no_cors_headers_but_vary() {
     let p = private();
     for origin in [

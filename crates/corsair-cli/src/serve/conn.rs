@@ -35,6 +35,7 @@ use tracing::{debug, warn};
 
 use super::proxy::{self, ConnCtx};
 use super::state::Shared;
+use super::workers::Workers;
 use crate::config::Limits;
 
 /// The client connection preface of HTTP/2 (RFC 9113 §3.4).
@@ -46,6 +47,7 @@ pub async fn accept_loop(
     listener: TcpListener,
     shared: Arc<Shared>,
     graceful: &GracefulShutdown,
+    workers: &Workers,
     max_connections: usize,
     shutdown: impl Future<Output = ()>,
 ) {
@@ -91,13 +93,23 @@ pub async fn accept_loop(
             },
         };
         let _ = stream.set_nodelay(true);
-        tokio::spawn(serve_connection(
-            stream,
-            peer,
-            shared.clone(),
-            graceful.watcher(),
-            permit,
-        ));
+        // Moved to a worker: deregistered from this runtime's reactor here,
+        // registered with the worker's there.
+        let stream = match stream.into_std() {
+            Ok(s) => s,
+            Err(e) => {
+                debug!(%peer, error = %e, "cannot hand the connection to a worker");
+                continue;
+            }
+        };
+        let shared = shared.clone();
+        let watcher = graceful.watcher();
+        workers.spawn(move || async move {
+            match TcpStream::from_std(stream) {
+                Ok(stream) => serve_connection(stream, peer, shared, watcher, permit).await,
+                Err(e) => debug!(%peer, error = %e, "cannot register the connection with its worker"),
+            }
+        });
     }
 }
 

@@ -11,6 +11,9 @@
 //! - [`metrics`]: counters and the Prometheus text exposition.
 //! - [`reload`]: SIGHUP and config-file changes.
 //! - [`tls`]: PEM loading for the listener.
+//! - [`upstream`]: the connection pool to an `http://` upstream.
+//! - [`workers`]: the worker threads (one single-threaded runtime each)
+//!   that serve connections.
 //!
 //! Shutdown (SIGTERM or Ctrl-C): the listener stops accepting, every open
 //! connection is told to finish (HTTP/1.1: after its in-flight request;
@@ -25,6 +28,8 @@ mod proxy;
 mod reload;
 mod state;
 mod tls;
+mod upstream;
+mod workers;
 
 use std::io::IsTerminal;
 use std::net::SocketAddr;
@@ -96,15 +101,31 @@ pub fn run(args: crate::ServeArgs) -> ExitCode {
         Err(e) => return config_error(&e),
     };
     overrides.apply(&mut config);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    // The main runtime runs the accept loop, signals, reloads and the admin
+    // listener; connections run on the workers.
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("corsair serve: cannot start the runtime: {e}");
             return ExitCode::FAILURE;
         }
     };
-    let code = runtime.block_on(serve(config, args.config, overrides, initial_text.unwrap_or_default()));
+    let workers = match workers::Workers::start(config.worker_count()) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("corsair serve: cannot start the worker threads: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let code = runtime.block_on(serve(
+        config,
+        args.config,
+        overrides,
+        initial_text.unwrap_or_default(),
+        &workers,
+    ));
     // Connections still open after the grace period are dropped here.
+    drop(workers);
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     code
 }
@@ -126,10 +147,16 @@ fn init_logging(format: LogFormat) {
     };
 }
 
-async fn serve(config: Config, path: Option<PathBuf>, overrides: Overrides, initial_text: Vec<u8>) -> ExitCode {
+async fn serve(
+    config: Config,
+    path: Option<PathBuf>,
+    overrides: Overrides,
+    initial_text: Vec<u8>,
+    workers: &workers::Workers,
+) -> ExitCode {
     let listener_tls = config.tls.is_some();
     let metrics = metrics::Metrics::default();
-    let active = match Active::build(config, None, listener_tls, &metrics) {
+    let active = match Active::build(config, None, listener_tls, &metrics, workers.len()) {
         Ok(a) => a,
         Err(e) => return config_error(&e),
     };
@@ -151,7 +178,7 @@ async fn serve(config: Config, path: Option<PathBuf>, overrides: Overrides, init
             }
         },
     };
-    let shared = match Shared::new(active, metrics, listener_tls) {
+    let shared = match Shared::new(active, metrics, listener_tls, workers.len()) {
         Ok(s) => Arc::new(s),
         Err(e) => {
             eprintln!("corsair serve: cannot set up the upstream client: {e}");
@@ -179,6 +206,7 @@ async fn serve(config: Config, path: Option<PathBuf>, overrides: Overrides, init
     }
     state::log_policies(&cfg);
     let l = &cfg.limits;
+    info!(workers = workers.len(), "worker threads");
     info!(
         header_read_timeout_s = l.header_read_timeout.as_secs(),
         upstream_timeout_s = l.upstream_timeout.as_secs(),
@@ -206,7 +234,15 @@ async fn serve(config: Config, path: Option<PathBuf>, overrides: Overrides, init
         let name = signals.next().await;
         info!(signal = name, "shutdown requested");
     };
-    conn::accept_loop(listener, shared.clone(), &graceful, cfg.limits.max_connections, stop).await;
+    conn::accept_loop(
+        listener,
+        shared.clone(),
+        &graceful,
+        workers,
+        cfg.limits.max_connections,
+        stop,
+    )
+    .await;
 
     // The listener is closed (dropped by the accept loop); drain.
     shared.draining.store(true, Ordering::SeqCst);

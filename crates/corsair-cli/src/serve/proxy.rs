@@ -21,8 +21,8 @@ use tracing::{debug, info, warn};
 
 use super::echo;
 use super::metrics::UpstreamError;
-use super::state::Shared;
-use crate::config::{Config, RoutedPolicy, Upstream};
+use super::state::{Active, Shared};
+use crate::config::{RoutedPolicy, Upstream};
 
 /// The response body type of the gateway.
 pub type Body = BoxBody<Bytes, hyper::Error>;
@@ -88,7 +88,7 @@ async fn serve(req: Request<Incoming>, ctx: &ConnCtx) -> Response<Body> {
     let cfg = &*active.config;
     let Some(route) = cfg.route(request_host(&req), req.uri().path()) else {
         ctx.shared.metrics.uncovered();
-        return forward(req, ctx, cfg).await;
+        return forward(req, ctx, &active).await;
     };
     let counters = cfg
         .policies
@@ -113,7 +113,7 @@ async fn serve(req: Request<Incoming>, ctx: &ConnCtx) -> Response<Body> {
         *resp.headers_mut() = headers;
         return resp;
     }
-    let mut resp = forward(req, ctx, cfg).await;
+    let mut resp = forward(req, ctx, &active).await;
     route.policy.apply(&decision, resp.headers_mut());
     resp
 }
@@ -148,7 +148,8 @@ fn log_rejection<B>(route: &RoutedPolicy, req: &Request<B>, kind: &'static str, 
 
 /// Sends a request to the upstream (or the built-in echo) and returns its
 /// response with the hop-by-hop headers removed, or the gateway's own error.
-async fn forward(req: Request<Incoming>, ctx: &ConnCtx, cfg: &Config) -> Response<Body> {
+async fn forward(req: Request<Incoming>, ctx: &ConnCtx, active: &Active) -> Response<Body> {
+    let cfg = &*active.config;
     if req.method() == Method::CONNECT {
         return gateway_error(StatusCode::METHOD_NOT_ALLOWED, "corsair: CONNECT is not supported\n");
     }
@@ -170,8 +171,8 @@ async fn forward(req: Request<Incoming>, ctx: &ConnCtx, cfg: &Config) -> Respons
     parts.version = Version::HTTP_11;
     let timeout = cfg.limits.upstream_timeout;
 
-    let result = match &cfg.upstream {
-        Upstream::Echo => {
+    let result = match (&cfg.upstream, &active.http1) {
+        (Upstream::Echo, _) => {
             parts.uri = Uri::from(path_and_query);
             if let Some(h) = original_host {
                 parts.headers.insert(header::HOST, h);
@@ -181,7 +182,30 @@ async fn forward(req: Request<Incoming>, ctx: &ConnCtx, cfg: &Config) -> Respons
                 Err(_) => Err(UpstreamError::Timeout),
             }
         }
-        Upstream::Url(base) => {
+        (Upstream::Url(_), Some(pool)) => {
+            // Origin form: the pool sends the upstream's Host; the client's
+            // Host travels in X-Forwarded-Host.
+            parts.uri = Uri::from(path_and_query);
+            let method = parts.method.clone();
+            let uri = parts.uri.clone();
+            match tokio::time::timeout(timeout, pool.send(Request::from_parts(parts, body))).await {
+                Ok(Ok(resp)) => {
+                    let (mut parts, body) = resp.into_parts();
+                    strip_hop_by_hop(&mut parts.headers);
+                    parts.version = Version::HTTP_11;
+                    return Response::from_parts(parts, body.boxed());
+                }
+                Ok(Err(e)) => {
+                    warn!(%method, path = %uri.path(), error = %e, "upstream unreachable (502)");
+                    Err(UpstreamError::Unreachable)
+                }
+                Err(_) => {
+                    warn!(%method, path = %uri.path(), timeout_s = timeout.as_secs(), "upstream timed out (504)");
+                    Err(UpstreamError::Timeout)
+                }
+            }
+        }
+        (Upstream::Url(base), None) => {
             let mut uri = base.clone().into_parts();
             uri.path_and_query = Some(path_and_query);
             parts.uri = match Uri::from_parts(uri) {
@@ -230,8 +254,12 @@ async fn forward(req: Request<Incoming>, ctx: &ConnCtx, cfg: &Config) -> Respons
 }
 
 /// Removes the hop-by-hop headers: those named by `Connection`, the fixed
-/// list, and every `proxy-*` header.
+/// list, and every `proxy-*` header. One pass over the names when there are
+/// none (the common case).
 pub fn strip_hop_by_hop(h: &mut HeaderMap) {
+    if !h.keys().any(|k| is_hop_by_hop(k.as_str())) {
+        return;
+    }
     if h.contains_key(header::CONNECTION) {
         let named: Vec<HeaderName> = h
             .get_all(header::CONNECTION)
@@ -255,6 +283,21 @@ pub fn strip_hop_by_hop(h: &mut HeaderMap) {
             h.remove(n);
         }
     }
+}
+
+/// A name of [`HOP_BY_HOP`] or a `proxy-*` name.
+fn is_hop_by_hop(name: &str) -> bool {
+    matches!(
+        name,
+        "connection"
+            | "keep-alive"
+            | "te"
+            | "trailer"
+            | "transfer-encoding"
+            | "upgrade"
+            | "proxy-authenticate"
+            | "proxy-authorization"
+    ) || is_proxy_header(name)
 }
 
 fn is_proxy_header(name: &str) -> bool {
@@ -357,5 +400,36 @@ mod tests {
         let mut left: Vec<&str> = h.keys().map(|k| k.as_str()).collect();
         left.sort_unstable();
         assert_eq!(left, ["origin", "x-kept"]);
+    }
+
+    #[test]
+    fn each_hop_by_hop_header_alone_is_removed() {
+        for name in [
+            "connection",
+            "keep-alive",
+            "te",
+            "trailer",
+            "transfer-encoding",
+            "upgrade",
+            "proxy-authenticate",
+            "proxy-authorization",
+            "proxy-connection",
+            "proxy",
+        ] {
+            let mut h = HeaderMap::new();
+            h.insert("x-kept", HeaderValue::from_static("1"));
+            h.insert(HeaderName::from_static(name), HeaderValue::from_static("x-kept2"));
+            h.insert("x-kept2", HeaderValue::from_static("1"));
+            strip_hop_by_hop(&mut h);
+            assert!(h.get(name).is_none(), "{name} survived");
+            assert!(h.contains_key("x-kept"), "{name}");
+            // Only `Connection` names other headers.
+            assert_eq!(h.contains_key("x-kept2"), name != "connection", "{name}");
+        }
+        let mut h = HeaderMap::new();
+        h.insert("x-proxyish", HeaderValue::from_static("1"));
+        h.insert("content-type", HeaderValue::from_static("text/plain"));
+        strip_hop_by_hop(&mut h);
+        assert_eq!(h.len(), 2, "nothing hop-by-hop: nothing removed");
     }
 }

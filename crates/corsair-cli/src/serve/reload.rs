@@ -122,7 +122,7 @@ fn apply(shared: &Shared, path: &Path, text: &[u8], overrides: &Overrides) -> bo
     let current = shared.active();
     let built = parsed.and_then(|mut c| {
         overrides.apply(&mut c);
-        Active::build(c, Some(&current), shared.listener_tls, &shared.metrics)
+        Active::build(c, Some(&current), shared.listener_tls, &shared.metrics, shared.workers)
     });
     match built {
         Ok(next) => {

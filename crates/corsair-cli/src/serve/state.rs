@@ -20,7 +20,8 @@ use tracing::{info, warn};
 
 use super::metrics::{Metrics, PolicyCounters};
 use super::tls;
-use crate::config::{Config, ConfigFileError};
+use super::upstream::Http1Pool;
+use crate::config::{Config, ConfigFileError, Upstream};
 
 /// The HTTP(S) client to the upstream: pooled keep-alive connections.
 pub type UpstreamClient = Client<HttpsConnector<HttpConnector>, Incoming>;
@@ -34,6 +35,9 @@ pub struct Active {
     /// The TLS acceptor when the listener speaks TLS (certificates are
     /// re-read on every reload).
     pub tls: Option<TlsAcceptor>,
+    /// The connection pool when the upstream is an `http://` URL (kept
+    /// across reloads that do not change the upstream).
+    pub http1: Option<Arc<Http1Pool>>,
 }
 
 impl Active {
@@ -45,6 +49,7 @@ impl Active {
         previous: Option<&Active>,
         listener_tls: bool,
         metrics: &Metrics,
+        workers: usize,
     ) -> Result<Self, ConfigFileError> {
         let tls = match (&config.tls, listener_tls) {
             (Some(t), true) => Some(tls::acceptor(t, &config.source)?),
@@ -66,15 +71,26 @@ impl Active {
             if old.admin != config.admin {
                 warn!("`admin.listen` changed: it takes effect after a restart");
             }
+            if old.workers != config.workers {
+                warn!("`workers` changed: it takes effect after a restart");
+            }
             if old.limits.max_connections != config.limits.max_connections {
                 warn!("`limits.max_connections` changed: it takes effect after a restart");
             }
         }
         let counters = config.policies.iter().map(|p| metrics.policy(&p.name)).collect();
+        let http1 = match &config.upstream {
+            Upstream::Url(u) if u.scheme_str() == Some("http") => match previous {
+                Some(p) if p.config.upstream == config.upstream && p.http1.is_some() => p.http1.clone(),
+                _ => u.authority().map(|a| Http1Pool::new(a, workers)),
+            },
+            _ => None,
+        };
         Ok(Self {
             config: Arc::new(config),
             counters,
             tls,
+            http1,
         })
     }
 }
@@ -82,7 +98,7 @@ impl Active {
 /// State shared by every connection and task.
 pub struct Shared {
     active: RwLock<Arc<Active>>,
-    /// The upstream client (used for `Upstream::Url`).
+    /// The upstream client for `https://` upstreams.
     pub client: UpstreamClient,
     /// The counters behind `/metrics`.
     pub metrics: Metrics,
@@ -90,17 +106,20 @@ pub struct Shared {
     pub listener_tls: bool,
     /// Set when shutdown starts (`/healthz` answers 503).
     pub draining: AtomicBool,
+    /// How many worker threads serve connections (fixed at start).
+    pub workers: usize,
 }
 
 impl Shared {
     /// The shared state around the first config.
-    pub fn new(active: Active, metrics: Metrics, listener_tls: bool) -> std::io::Result<Self> {
+    pub fn new(active: Active, metrics: Metrics, listener_tls: bool, workers: usize) -> std::io::Result<Self> {
         Ok(Self {
             active: RwLock::new(Arc::new(active)),
             client: upstream_client()?,
             metrics,
             listener_tls,
             draining: AtomicBool::new(false),
+            workers,
         })
     }
 
