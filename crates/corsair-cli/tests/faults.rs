@@ -7,25 +7,26 @@
 //! in count and time.
 
 mod support_faults;
+mod support_gateway;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use support_faults::{
-    closed_port, exchange, get, open_files_limit, read_request_head, read_response, request, target_of, Gateway, Resp,
-};
+use support_faults::{exchange, get, open_files_limit, read_request_head, read_response, request, target_of, Resp};
+use support_gateway::{free_addr, Gateway};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 
 const GOOD: &str = "https://app.example.com";
 const EVIL: &str = "https://evil.example";
 
-/// The gateway config (without `listen`) in front of `upstream`.
+/// The gateway config (on a free loopback port) in front of `upstream`.
 fn config(upstream: &str, header_read_timeout: u64) -> String {
     format!(
-        r#"upstream = "{upstream}"
+        r#"listen = "127.0.0.1:0"
+upstream = "{upstream}"
 [limits]
 header_read_timeout = {header_read_timeout}
 upstream_timeout = 2
@@ -206,8 +207,8 @@ async fn fault_upstream() -> (SocketAddr, Arc<AtomicUsize>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upstream_refusing_connections_gets_502_then_recovers() {
-    let up = closed_port();
-    let gw = Gateway::start(&config(&format!("http://{up}"), 5));
+    let up = free_addr();
+    let gw = Gateway::start(&config(&format!("http://{up}"), 5), &[]);
     let started = Instant::now();
     for i in 0..20 {
         let r = get(gw.addr, &format!("/refused/{i}"), Some(GOOD)).await;
@@ -237,7 +238,7 @@ async fn upstream_refusing_connections_gets_502_then_recovers() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upstream_reset_mid_body_truncates_visibly() {
     let (up, _) = fault_upstream().await;
-    let gw = Gateway::start(&config(&format!("http://{up}"), 5));
+    let gw = Gateway::start(&config(&format!("http://{up}"), 5), &[]);
     // Content-Length: the client gets the head, then fewer bytes than
     // announced and the close: the truncation is visible to it (and to
     // any cache in between).
@@ -273,7 +274,7 @@ async fn upstream_reset_mid_body_truncates_visibly() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_upstream_head_gets_504_slow_body_streams_through() {
     let (up, _) = fault_upstream().await;
-    let gw = Gateway::start(&config(&format!("http://{up}"), 5));
+    let gw = Gateway::start(&config(&format!("http://{up}"), 5), &[]);
     let started = Instant::now();
     let r = get(gw.addr, "/slow-head", Some(GOOD)).await;
     let took = started.elapsed();
@@ -298,7 +299,7 @@ async fn slow_upstream_head_gets_504_slow_body_streams_through() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_upstream_answers_get_502() {
     let (up, _) = fault_upstream().await;
-    let gw = Gateway::start(&config(&format!("http://{up}"), 5));
+    let gw = Gateway::start(&config(&format!("http://{up}"), 5), &[]);
     for path in [
         "/garbage",
         "/bad-header-name",
@@ -320,7 +321,7 @@ async fn malformed_upstream_answers_get_502() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upstream_cors_headers_never_pass_through() {
     let (up, _) = fault_upstream().await;
-    let gw = Gateway::start(&config(&format!("http://{up}"), 5));
+    let gw = Gateway::start(&config(&format!("http://{up}"), 5), &[]);
     let r = get(gw.addr, "/hostile-cors", Some(GOOD)).await;
     assert_eq!(r.status, 200);
     assert_allowed(&r, "hostile upstream, allowed origin");
@@ -337,7 +338,7 @@ async fn upstream_cors_headers_never_pass_through() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rejected_preflights_never_reach_the_upstream() {
     let (up, hits) = fault_upstream().await;
-    let gw = Gateway::start(&config(&format!("http://{up}"), 5));
+    let gw = Gateway::start(&config(&format!("http://{up}"), 5), &[]);
     let cases: [(Option<&str>, &[&str], u16); 6] = [
         (Some(EVIL), &["Access-Control-Request-Method: PUT"], 403),
         (Some("null"), &["Access-Control-Request-Method: PUT"], 403),
@@ -377,7 +378,7 @@ async fn rejected_preflights_never_reach_the_upstream() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upstream_closing_pooled_connections_loses_nothing() {
     let (up, hits) = fault_upstream().await;
-    let gw = Gateway::start(&config(&format!("http://{up}"), 5));
+    let gw = Gateway::start(&config(&format!("http://{up}"), 5), &[]);
     for i in 0..30 {
         let r = get(gw.addr, "/then-close", Some(GOOD)).await;
         assert_eq!(r.status, 200, "request {i}: {r:?}");
@@ -393,7 +394,7 @@ async fn upstream_closing_pooled_connections_loses_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clients_hanging_up_mid_request_do_not_hurt() {
     let (up, hits) = fault_upstream().await;
-    let gw = Gateway::start(&config(&format!("http://{up}"), 5));
+    let gw = Gateway::start(&config(&format!("http://{up}"), 5), &[]);
     for _ in 0..50 {
         let mut s = TcpStream::connect(gw.addr).await.unwrap();
         s.write_all(&request("GET", "/hold", Some(GOOD), &[])).await.unwrap();
@@ -445,7 +446,7 @@ async fn counting_upstream(body: &'static str) -> (SocketAddr, Arc<AtomicUsize>,
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upstream_connections_are_reused() {
     let (up, conns, reqs) = counting_upstream("pooled").await;
-    let gw = Gateway::start(&format!("workers = 1\n{}", config(&format!("http://{up}"), 5)));
+    let gw = Gateway::start(&format!("workers = 1\n{}", config(&format!("http://{up}"), 5)), &[]);
     for i in 0..40 {
         let r = get(gw.addr, &format!("/r{i}"), Some(GOOD)).await;
         assert_eq!(r.status, 200, "{r:?}");
@@ -467,7 +468,7 @@ async fn upstream_connections_are_reused() {
 async fn half_read_upstream_answers_are_not_reused() {
     static BIG_BODY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| "z".repeat(4 << 20));
     let (up, conns, _) = counting_upstream(BIG_BODY.as_str()).await;
-    let gw = Gateway::start(&format!("workers = 1\n{}", config(&format!("http://{up}"), 5)));
+    let gw = Gateway::start(&format!("workers = 1\n{}", config(&format!("http://{up}"), 5)), &[]);
     for _ in 0..5 {
         let mut s = TcpStream::connect(gw.addr).await.unwrap();
         s.write_all(&request("GET", "/big", Some(GOOD), &[])).await.unwrap();
@@ -504,7 +505,7 @@ async fn read_until_close(s: &mut TcpStream, limit: Duration) -> (Vec<u8>, bool)
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slowloris_clients_are_cut_off_and_others_served() {
-    let gw = Gateway::start(&config("builtin:echo", 2));
+    let gw = Gateway::start(&config("builtin:echo", 2), &[]);
     let addr = gw.addr;
     // 50 clients that drip a header byte every 300 ms, and 10 that send nothing.
     let mut drips = Vec::new();
@@ -562,7 +563,7 @@ async fn slowloris_clients_are_cut_off_and_others_served() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversized_headers_get_431() {
-    let gw = Gateway::start(&config("builtin:echo", 5));
+    let gw = Gateway::start(&config("builtin:echo", 5), &[]);
     let one_big = format!("X-Big: {}", "b".repeat(20_000));
     let many: Vec<String> = (0..400).map(|i| format!("X-Many-{i}: {}", "m".repeat(20))).collect();
     let many: Vec<&str> = many.iter().map(String::as_str).collect();
@@ -598,7 +599,7 @@ async fn oversized_headers_get_431() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_origin_bytes_are_refused_or_rejected() {
-    let gw = Gateway::start(&config("builtin:echo", 5));
+    let gw = Gateway::start(&config("builtin:echo", 5), &[]);
     // Bytes hyper accepts in a field value (obs-text, tab): the request is
     // served, the origin is not granted.
     for origin in [
@@ -655,7 +656,7 @@ async fn hostile_origin_bytes_are_refused_or_rejected() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pipelined_requests_are_answered_in_order() {
-    let gw = Gateway::start(&config("builtin:echo", 5));
+    let gw = Gateway::start(&config("builtin:echo", 5), &[]);
     let mut s = TcpStream::connect(gw.addr).await.unwrap();
     let mut batch = Vec::new();
     let reqs: [(&str, &str, Option<&str>, &[&str]); 6] = [
@@ -780,7 +781,7 @@ async fn crowd(addr: SocketAddr, n: usize) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thousands_of_concurrent_keep_alive_connections() {
     let n = crowd_size(2000, 1);
-    let gw = Gateway::start(&config("builtin:echo", 20));
+    let gw = Gateway::start(&config("builtin:echo", 20), &[]);
     crowd(gw.addr, n).await;
     assert_up(gw.addr, "/after-crowd").await;
 }
@@ -791,7 +792,7 @@ async fn thousands_of_concurrent_keep_alive_connections() {
 async fn a_thousand_concurrent_requests_through_the_upstream_pool() {
     let n = crowd_size(1000, 2);
     let (up, hits) = fault_upstream().await;
-    let gw = Gateway::start(&config(&format!("http://{up}"), 20));
+    let gw = Gateway::start(&config(&format!("http://{up}"), 20), &[]);
     crowd(gw.addr, n).await;
     assert_eq!(hits.load(Ordering::SeqCst), 2 * n);
     assert_up(gw.addr, "/after-crowd").await;
@@ -800,7 +801,7 @@ async fn a_thousand_concurrent_requests_through_the_upstream_pool() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_drains_in_flight_requests() {
     let (up, hits) = fault_upstream().await;
-    let mut gw = Gateway::start(&config(&format!("http://{up}"), 5));
+    let mut gw = Gateway::start(&config(&format!("http://{up}"), 5), &[]);
     let addr = gw.addr;
     // An idle keep-alive connection must not hold shutdown up.
     let mut idle = TcpStream::connect(addr).await.unwrap();
@@ -823,7 +824,7 @@ async fn sigterm_drains_in_flight_requests() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let signalled = Instant::now();
-    gw.terminate();
+    gw.signal("TERM");
     tokio::time::sleep(Duration::from_millis(300)).await;
     // New connections are refused once the listener is closed.
     let refused = TcpStream::connect(addr).await;
@@ -863,7 +864,7 @@ async fn sigterm_drains_in_flight_requests() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reload_under_load_never_fails_a_request() {
     let (up, _) = fault_upstream().await;
-    let gw = Gateway::start(&config(&format!("http://{up}"), 5));
+    let gw = Gateway::start(&config(&format!("http://{up}"), 5), &[]);
     let addr = gw.addr;
     let other = "https://other.example.com";
     let next = config(&format!("http://{up}"), 5).replace(GOOD, other);
@@ -898,9 +899,7 @@ async fn reload_under_load_never_fails_a_request() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     // Replace the file atomically (write + rename), as editors and config
     // management do; the gateway polls it once a second.
-    let tmp = gw.config.with_extension("toml.new");
-    std::fs::write(&tmp, format!("listen = \"127.0.0.1:0\"\n{next}")).unwrap();
-    std::fs::rename(&tmp, &gw.config).unwrap();
+    gw.rewrite_config(&next);
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let r = get(addr, "/probe", Some(other)).await;
@@ -926,7 +925,7 @@ async fn reload_under_load_never_fails_a_request() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_http1_keep_alive_connections_are_closed() {
-    let gw = Gateway::start(&config("builtin:echo", 2));
+    let gw = Gateway::start(&config("builtin:echo", 2), &[]);
     let mut s = TcpStream::connect(gw.addr).await.unwrap();
     s.write_all(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
     let mut r = BufReader::new(s);
@@ -943,7 +942,7 @@ async fn idle_http1_keep_alive_connections_are_closed() {
 /// idle ones must be closed like HTTP/1.1's are.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_http2_connections_are_closed() {
-    let gw = Gateway::start(&config("builtin:echo", 2));
+    let gw = Gateway::start(&config("builtin:echo", 2), &[]);
     let mut s = TcpStream::connect(gw.addr).await.unwrap();
     s.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00")
         .await
@@ -990,7 +989,7 @@ async fn recording_upstream() -> (SocketAddr, Arc<std::sync::Mutex<Vec<String>>>
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn request_smuggling_attempts_are_refused_or_reframed() {
     let (up, seen) = recording_upstream().await;
-    let gw = Gateway::start(&config(&format!("http://{up}"), 5));
+    let gw = Gateway::start(&config(&format!("http://{up}"), 5), &[]);
     let ambiguous: [&[u8]; 4] = [
         b"POST /s HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\nhello",
         b"POST /s HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, identity\r\n\r\n5\r\nhello\r\n0\r\n\r\n",

@@ -2,6 +2,7 @@
 //! hyper server, over loopback sockets (127.0.0.1 only). Every test has a
 //! deadline and kills the gateway it started.
 
+mod support_gateway;
 mod support_serve;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -12,6 +13,7 @@ use bytes::Bytes;
 use http::{Request, StatusCode, Version};
 use http_body_util::{BodyExt, Empty};
 use hyper_util::rt::{TokioExecutor, TokioIo};
+use support_gateway::{free_addr, Gateway};
 use support_serve::*;
 use tokio::sync::mpsc;
 
@@ -164,7 +166,7 @@ async fn cors_headers_on_proxied_requests() {
 async fn preflights_are_answered_never_forwarded_and_counted() {
     bounded(20, async {
         let up = Upstream::start().await;
-        let gw = Gateway::start(&config(&up.url(), &admin(free_port())), &[]);
+        let gw = Gateway::start(&config(&up.url(), &admin(free_addr().port())), &[]);
         let c = client();
         let pf = |origin: &'static str, method: &'static str, headers: &'static str| {
             vec![
@@ -280,8 +282,8 @@ async fn preflights_are_answered_never_forwarded_and_counted() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upstream_down_is_502_readable_by_allowed_origins() {
     bounded(20, async {
-        let dead = format!("http://127.0.0.1:{}", free_port());
-        let gw = Gateway::start(&config(&dead, &admin(free_port())), &[]);
+        let dead = format!("http://{}", free_addr());
+        let gw = Gateway::start(&config(&dead, &admin(free_addr().port())), &[]);
         let c = client();
         let r = send(&c, "GET", &gw.url("/api/items"), &[("origin", APP)])
             .await
@@ -663,7 +665,7 @@ async fn reload_under_traffic_loses_no_request() {
 async fn sigterm_drains_the_request_in_flight_then_exits_0() {
     bounded(30, async {
         let up = Upstream::start().await;
-        let mut gw = Gateway::start(&config(&up.url(), &admin(free_port())), &[]);
+        let mut gw = Gateway::start(&config(&up.url(), &admin(free_addr().port())), &[]);
         let url = gw.url("/api/slow");
         let in_flight = tokio::spawn(async move { get(&url, &[("origin", APP)]).await });
         up.wait_seen(1).await; // the upstream now takes 2 s to answer

@@ -1,134 +1,16 @@
-//! Harness for the gateway fault and cache-poisoning tests: runs the built
-//! `corsair serve` on a loopback port, and speaks raw HTTP/1.1 over TCP (so
-//! that tests control every byte a client or an upstream sends).
+//! Raw HTTP/1.1 over TCP for the gateway fault and cache-poisoning tests (so
+//! that tests control every byte a client or an upstream sends); the gateway
+//! itself is `support_gateway::Gateway`.
 //!
 //! Lives in `tests/support_faults/mod.rs` so that Cargo does not build it as
 //! a test target itself.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{mpsc, Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader as TokioBufReader};
 use tokio::net::TcpStream;
-
-/// A running `corsair serve`, killed when dropped.
-pub struct Gateway {
-    child: Child,
-    /// The gateway's listening address.
-    pub addr: SocketAddr,
-    /// The config file it was started with.
-    pub config: PathBuf,
-    logs: Arc<Mutex<Vec<String>>>,
-    _dir: tempfile::TempDir,
-}
-
-impl Gateway {
-    /// Starts the gateway with this config text, which must not set
-    /// `listen` (the gateway listens on a free loopback port, which is read
-    /// back from its log).
-    pub fn start(config: &str) -> Gateway {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let path = dir.path().join("corsair.toml");
-        std::fs::write(&path, format!("listen = \"127.0.0.1:0\"\n{config}")).expect("write config");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_corsair"))
-            .args(["serve", "--log-format", "json", "--config"])
-            .arg(&path)
-            .env("RUST_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn corsair serve");
-        let stderr = child.stderr.take().expect("stderr");
-        let logs = Arc::new(Mutex::new(Vec::new()));
-        let (tx, rx) = mpsc::channel();
-        let sink = logs.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
-                    if v["message"] == "corsair gateway listening" {
-                        if let Some(a) = v["addr"].as_str().and_then(|a| a.parse::<SocketAddr>().ok()) {
-                            let _ = tx.send(a);
-                        }
-                    }
-                }
-                sink.lock().unwrap().push(line);
-            }
-        });
-        let addr = match rx.recv_timeout(Duration::from_secs(30)) {
-            Ok(a) => a,
-            Err(_) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!(
-                    "corsair serve did not announce its address within 30 s; log:\n{}",
-                    logs.lock().unwrap().join("\n")
-                );
-            }
-        };
-        Gateway {
-            child,
-            addr,
-            config: path,
-            logs,
-            _dir: dir,
-        }
-    }
-
-    /// The process id.
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// Everything the gateway logged so far.
-    pub fn logs(&self) -> String {
-        self.logs.lock().unwrap().join("\n")
-    }
-
-    /// Sends SIGTERM.
-    pub fn terminate(&self) {
-        let ok = Command::new("kill")
-            .args(["-TERM", &self.pid().to_string()])
-            .status()
-            .expect("run kill")
-            .success();
-        assert!(ok, "kill -TERM {} failed", self.pid());
-    }
-
-    /// Waits up to `timeout` for the process to exit.
-    pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if let Some(s) = self.child.try_wait().expect("try_wait") {
-                return Some(s);
-            }
-            if Instant::now() > deadline {
-                return None;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// Whether the process is still running.
-    pub fn is_running(&mut self) -> bool {
-        self.child.try_wait().expect("try_wait").is_none()
-    }
-}
-
-impl Drop for Gateway {
-    fn drop(&mut self) {
-        if self.child.try_wait().ok().flatten().is_none() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
 
 /// One HTTP/1.1 response as read off the wire.
 #[derive(Debug, Clone)]
@@ -351,12 +233,4 @@ pub fn open_files_limit() -> Option<u64> {
     let text = std::fs::read_to_string("/proc/self/limits").ok()?;
     let line = text.lines().find(|l| l.starts_with("Max open files"))?;
     line.split_whitespace().nth(3)?.parse().ok()
-}
-
-/// A loopback port with nothing listening on it (bound, then released).
-pub fn closed_port() -> SocketAddr {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let a = l.local_addr().expect("addr");
-    drop(l);
-    a
 }

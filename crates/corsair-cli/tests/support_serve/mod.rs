@@ -1,18 +1,16 @@
-//! Helpers for the `corsair serve` integration tests: the gateway as a child
-//! process (killed on drop), a recording upstream server, and a small HTTP
-//! client. Everything binds 127.0.0.1 only.
+//! Helpers for the `corsair serve` integration tests: a recording upstream
+//! server and a small HTTP client (the gateway itself is
+//! `support_gateway::Gateway`). Everything binds 127.0.0.1 only.
 #![allow(dead_code)]
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
-use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderMap, Method, Request, Response, StatusCode};
@@ -23,7 +21,6 @@ use hyper::service::service_fn;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, Notify};
 
@@ -31,202 +28,6 @@ use tokio::sync::{mpsc, Notify};
 pub async fn bounded<F: Future<Output = ()>>(secs: u64, f: F) {
     if tokio::time::timeout(Duration::from_secs(secs), f).await.is_err() {
         panic!("test did not finish within {secs}s");
-    }
-}
-
-/// A free 127.0.0.1 port (bound then released).
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
-// ---------------------------------------------------------------------------
-// The gateway process.
-
-/// A running `corsair serve`, killed when dropped.
-pub struct Gateway {
-    child: Child,
-    /// The gateway's address (from its start-up log).
-    pub addr: SocketAddr,
-    /// The admin address, when configured.
-    pub admin: Option<SocketAddr>,
-    logs: Arc<Mutex<Vec<String>>>,
-    /// The config file (when started with one).
-    pub config: Option<PathBuf>,
-    _dir: tempfile::TempDir,
-}
-
-impl Gateway {
-    /// Starts the gateway on `config` (written to a temp file), with JSON logs.
-    pub fn start(config: &str, extra: &[&str]) -> Gateway {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("corsair.toml");
-        std::fs::write(&path, config).expect("write config");
-        let mut args = vec!["serve", "--log-format", "json", "--config"];
-        let p = path.to_str().expect("utf-8 path").to_owned();
-        args.push(&p);
-        args.extend_from_slice(extra);
-        Self::spawn(&args, Some(path.clone()), dir)
-    }
-
-    /// Starts the gateway with these arguments only (no config file).
-    pub fn start_args(args: &[&str]) -> Gateway {
-        let dir = tempfile::tempdir().expect("tempdir");
-        Self::spawn(args, None, dir)
-    }
-
-    fn spawn(args: &[&str], config: Option<PathBuf>, dir: tempfile::TempDir) -> Gateway {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_corsair"))
-            .args(args)
-            .env("RUST_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn corsair");
-        let logs = Arc::new(Mutex::new(Vec::new()));
-        let stderr = child.stderr.take().expect("stderr");
-        let sink = logs.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                sink.lock().unwrap().push(line);
-            }
-        });
-        let mut g = Gateway {
-            child,
-            addr: "127.0.0.1:0".parse().unwrap(),
-            admin: None,
-            logs,
-            config,
-            _dir: dir,
-        };
-        let deadline = Instant::now() + Duration::from_secs(15);
-        // "limits" is logged after the listener is bound; the admin line after it.
-        let wants_admin = g
-            .config
-            .as_deref()
-            .is_some_and(|c| std::fs::read_to_string(c).unwrap_or_default().contains("[admin]"));
-        loop {
-            if g.log_field("limits", "max_connections").is_some()
-                && (!wants_admin || g.log_field("admin listening", "addr").is_some())
-            {
-                break;
-            }
-            if let Ok(Some(st)) = g.child.try_wait() {
-                panic!("corsair exited early ({st}):\n{}", g.logs_text());
-            }
-            assert!(Instant::now() < deadline, "corsair did not start:\n{}", g.logs_text());
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let addr = g
-            .log_field("corsair gateway listening", "addr")
-            .expect("listening line");
-        g.addr = addr.parse().expect("addr");
-        g.admin = g
-            .log_field("admin listening", "addr")
-            .map(|a| a.parse().expect("admin addr"));
-        g
-    }
-
-    /// The base URL, `http://127.0.0.1:port`.
-    pub fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-
-    /// The process id.
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// Sends a signal (`TERM`, `HUP`) with kill(1).
-    pub fn signal(&self, sig: &str) {
-        let st = Command::new("kill")
-            .args(["-s", sig, &self.child.id().to_string()])
-            .status()
-            .expect("kill");
-        assert!(st.success());
-    }
-
-    /// Waits for the process to exit.
-    pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
-        let deadline = Instant::now() + timeout;
-        while Instant::now() < deadline {
-            if let Ok(Some(st)) = self.child.try_wait() {
-                return Some(st);
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        None
-    }
-
-    /// Every log line so far, parsed (JSON format).
-    pub fn log_json(&self) -> Vec<Value> {
-        self.logs
-            .lock()
-            .unwrap()
-            .iter()
-            .filter_map(|l| serde_json::from_str(l).ok())
-            .collect()
-    }
-
-    /// The whole log, for failure messages.
-    pub fn logs_text(&self) -> String {
-        self.logs.lock().unwrap().join("\n")
-    }
-
-    /// Log lines whose message is `message`.
-    pub fn logs_with(&self, message: &str) -> Vec<Value> {
-        self.log_json()
-            .into_iter()
-            .filter(|v| v["message"] == message)
-            .collect()
-    }
-
-    fn log_field(&self, message: &str, field: &str) -> Option<String> {
-        self.logs_with(message).first().and_then(|v| match &v[field] {
-            Value::String(s) => Some(s.clone()),
-            Value::Null => None,
-            other => Some(other.to_string()),
-        })
-    }
-
-    /// Waits until a line with `message` appears `n` times.
-    pub async fn wait_log(&self, message: &str, n: usize, timeout: Duration) {
-        let deadline = Instant::now() + timeout;
-        while self.logs_with(message).len() < n {
-            assert!(
-                Instant::now() < deadline,
-                "no {message:?} ×{n} in the log:\n{}",
-                self.logs_text()
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    /// Replaces the config file atomically (write + rename).
-    pub fn rewrite_config(&self, text: &str) {
-        let path = self.config.as_deref().expect("a config file");
-        let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, text).expect("write");
-        std::fs::rename(&tmp, path).expect("rename");
-    }
-
-    /// The `/metrics` text.
-    pub async fn metrics(&self) -> String {
-        let admin = self.admin.expect("admin listener");
-        let r = get(&format!("http://{admin}/metrics"), &[]).await;
-        assert_eq!(r.status, 200);
-        r.text()
-    }
-}
-
-impl Drop for Gateway {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
