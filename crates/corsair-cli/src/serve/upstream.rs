@@ -132,7 +132,7 @@ impl Http1Pool {
                 // Retry once on a fresh connection.
                 Some(req) => {
                     debug!(error = %e.error(), "pooled upstream connection was closed; retrying on a new one");
-                    sender = self.connect().await?;
+                    sender = Box::pin(self.connect()).await?;
                     sender.send_request(req).await.map_err(SendError::Http)?
                 }
                 None => return Err(SendError::Http(e.into_error())),
@@ -157,7 +157,8 @@ impl Http1Pool {
         loop {
             let candidate = self.lock().pop_back();
             let Some(Idle { mut sender, since }) = candidate else {
-                return self.connect().await;
+                // Boxed: the rare path stays out of every request's future.
+                return Box::pin(self.connect()).await;
             };
             if sender.is_closed() || since.elapsed() > IDLE_TIMEOUT {
                 continue;
@@ -186,7 +187,12 @@ impl Http1Pool {
     }
 
     fn put_back(&self, sender: SendRequest<Incoming>) {
-        if sender.is_closed() {
+        // At the end of a response body hyper has already made the
+        // connection ready for the next request (measured: every time under
+        // load). One that is not is still busy — say, still sending the
+        // body of a request the upstream answered early — and would make
+        // the next checkout wait on it: let it finish and close instead.
+        if sender.is_closed() || !sender.is_ready() {
             return;
         }
         self.lock().push_back(Idle {
