@@ -122,13 +122,16 @@ where
 
     fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
         let decision = self.policy.evaluate(req.method(), req.headers());
-        if let Some((status, headers)) = self.policy.preflight_response(&decision) {
+        if decision.is_preflight() {
+            // Answered here: the policy writes its answer straight into the
+            // response's (empty) header map.
             let mut resp = Response::new(ResBody::default());
-            *resp.status_mut() = status;
-            *resp.headers_mut() = headers;
-            return ResponseFuture {
-                state: State::Ready { resp: Some(resp) },
-            };
+            if let Some(status) = self.policy.write_preflight(&decision, resp.headers_mut()) {
+                *resp.status_mut() = status;
+                return ResponseFuture {
+                    state: State::Ready { resp: Some(resp) },
+                };
+            }
         }
         ResponseFuture {
             state: State::Inner {

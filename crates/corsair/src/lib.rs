@@ -11,8 +11,9 @@
 //!    setting is refused with the key, the value and the reason — and
 //!    precomputes every header value;
 //! 3. per request, [`Policy::evaluate`] classifies and decides;
-//!    [`Policy::preflight_response`] answers preflights and [`Policy::apply`]
-//!    decorates every other response.
+//!    [`Policy::preflight_response`] answers preflights (or
+//!    [`Policy::write_preflight`], straight into a response's headers) and
+//!    [`Policy::apply`] decorates every other response.
 //!
 //! ```
 //! use corsair::PolicyConfig;

@@ -6,13 +6,16 @@
 //! non-canonical IP address, a Unicode host) is a configuration error, so the
 //! request path can compare bytes exactly.
 //!
-//! Matching costs one hash lookup for exact origins and one lookup per label
-//! of the request's host for subdomain patterns, whatever the number of
-//! configured origins; it never allocates.
+//! Matching costs a scan of a short list (or one hash lookup beyond a few
+//! names) for exact origins and one lookup per label of the request's host
+//! for subdomain patterns, whatever the number of configured origins; it
+//! never allocates.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
+
+use crate::nameset::NameSet;
 
 /// The schemes that subdomain and any-port patterns may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -434,7 +437,7 @@ impl<'a> RequestOrigin<'a> {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct OriginMatcher {
     pub(crate) any: bool,
-    exact: HashSet<Box<str>>,
+    exact: NameSet,
     any_port: HashSet<Box<str>>,
     subdomains: HashMap<(WebScheme, PortSpec), HashSet<Box<str>>>,
 }
@@ -444,7 +447,7 @@ impl OriginMatcher {
         match p {
             OriginPattern::Any => self.any = true,
             OriginPattern::Exact(s) => {
-                self.exact.insert(s.as_str().into());
+                self.exact.insert(s);
             }
             OriginPattern::AnyPort { scheme, host } => {
                 self.any_port.insert(format!("{scheme}://{host}").into());
@@ -472,9 +475,23 @@ impl OriginMatcher {
         if self.any {
             return true;
         }
-        if self.exact.contains(origin) {
+        if self.exact.contains(origin.as_bytes()) {
             return true;
         }
+        self.matches_pattern(origin)
+    }
+
+    /// Whether the exact bytes of a request origin are an allowed origin:
+    /// the first half of [`OriginMatcher::matches`], which needs no check
+    /// that the bytes are text (configured origins are ASCII).
+    #[inline]
+    pub(crate) fn matches_exact(&self, origin: &[u8]) -> bool {
+        self.any || self.exact.contains(origin)
+    }
+
+    /// Whether a request origin matches an any-port or subdomain pattern:
+    /// the second half of [`OriginMatcher::matches`].
+    pub(crate) fn matches_pattern(&self, origin: &str) -> bool {
         if self.any_port.is_empty() && self.subdomains.is_empty() {
             return false;
         }

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::fmt;
 
-use http::HeaderValue;
+use http::{HeaderMap, HeaderValue};
 
 use crate::headers::{is_forbidden_request_header, is_header_name};
 use crate::method::{is_forbidden_method, is_token, normalize_method};
@@ -253,6 +253,8 @@ pub struct Policy {
     pub(crate) preflight_vary: HeaderValue,
     /// The configured methods, for debug-mode answers to method rejections.
     pub(crate) listed_methods: HeaderValue,
+    /// The answers to accepted preflights, see `Policy::preflight_templates`.
+    pub(crate) preflight_ok: [HeaderMap; 4],
     config: PolicyConfig,
 }
 
@@ -496,7 +498,7 @@ impl Policy {
         });
         let listed_methods = HeaderValue::from_str(&normalized.allow_methods.join(", "))
             .unwrap_or_else(|_| HeaderValue::from_static(""));
-        Ok(Self {
+        let mut policy = Self {
             listed_methods,
             origins,
             credentials: creds,
@@ -510,8 +512,11 @@ impl Policy {
             private_network: c.allow_private_network,
             debug: c.debug,
             preflight_vary,
+            preflight_ok: Default::default(),
             config: normalized,
-        })
+        };
+        policy.preflight_ok = policy.preflight_templates();
+        Ok(policy)
     }
 }
 

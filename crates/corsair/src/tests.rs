@@ -522,3 +522,86 @@ fn non_utf8_origins_are_not_allowed_and_do_not_panic() {
     );
     assert!(!p.evaluate(&Method::OPTIONS, &h).is_allowed());
 }
+
+/// The headers of a map in order, with their values.
+fn ordered(h: &HeaderMap) -> Vec<(String, Vec<u8>)> {
+    h.iter()
+        .map(|(k, v)| (k.as_str().to_owned(), v.as_bytes().to_vec()))
+        .collect()
+}
+
+#[test]
+fn write_preflight_answers_as_insertions_do() {
+    let plain = PolicyConfig::new().allow_origins([APP]).build().unwrap();
+    let debug = PolicyConfig::new()
+        .allow_origins([APP])
+        .allow_methods(["PUT"])
+        .allow_headers(["x-a"])
+        .debug(true)
+        .build()
+        .unwrap();
+    let requests: &[&[(&str, &str)]] = &[
+        &[("origin", APP), ("access-control-request-method", "PUT")],
+        &[("origin", APP), ("access-control-request-method", "GET")],
+        &[
+            ("origin", APP),
+            ("access-control-request-method", "PUT"),
+            ("access-control-request-headers", "content-type,x-request-id"),
+        ],
+        &[
+            ("origin", APP),
+            ("access-control-request-method", "PUT"),
+            ("access-control-request-headers", "X-Request-Id"),
+            ("access-control-request-headers", "content-type"),
+            ("access-control-request-private-network", "true"),
+        ],
+        &[
+            ("origin", "https://a.example.net"),
+            ("access-control-request-method", "DELETE"),
+            ("access-control-request-private-network", "true"),
+        ],
+        &[
+            ("origin", "https://evil.example"),
+            ("access-control-request-method", "PUT"),
+        ],
+        &[("origin", APP), ("access-control-request-method", "MOVE")],
+        &[
+            ("origin", APP),
+            ("access-control-request-method", "PUT"),
+            ("access-control-request-headers", "x-b"),
+        ],
+        &[("origin", APP), ("access-control-request-method", "PUT,GET")],
+        &[("origin", "null"), ("access-control-request-method", "PUT")],
+    ];
+    for p in [private(), public(), plain, debug] {
+        for r in requests {
+            let d = p.evaluate(&Method::OPTIONS, &req(r));
+            let mut expected = HeaderMap::new();
+            let status = p.insert_preflight(&d, &mut expected);
+
+            let mut h = HeaderMap::new();
+            assert_eq!(p.write_preflight(&d, &mut h), Some(status), "{r:?}");
+            assert_eq!(ordered(&h), ordered(&expected), "{r:?}");
+            let (s, h) = p.preflight_response(&d).unwrap();
+            assert_eq!(s, status);
+            assert_eq!(ordered(&h), ordered(&expected), "{r:?}");
+
+            // Into a map that has headers already: the answer's names are
+            // replaced, the others kept.
+            let mut h = req(&[("server", "x"), ("vary", "Accept"), ("access-control-max-age", "1")]);
+            assert_eq!(p.write_preflight(&d, &mut h), Some(status), "{r:?}");
+            assert_eq!(h["server"], "x");
+            assert_eq!(h.get_all("vary").iter().collect::<Vec<_>>(), [&expected["vary"]]);
+            for (k, _) in expected.iter() {
+                assert_eq!(h.get_all(k).iter().collect::<Vec<_>>(), [&expected[k]], "{r:?} {k}");
+            }
+            let stale_max_age = !expected.contains_key("access-control-max-age");
+            assert_eq!(h.len(), expected.len() + 1 + usize::from(stale_max_age), "{r:?}");
+        }
+        // Not a preflight: nothing written.
+        let d = p.evaluate(&Method::PUT, &req(&[("origin", APP)]));
+        let mut h = req(&[("server", "x")]);
+        assert_eq!(p.write_preflight(&d, &mut h), None);
+        assert_eq!(ordered(&h), ordered(&req(&[("server", "x")])));
+    }
+}
