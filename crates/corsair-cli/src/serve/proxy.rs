@@ -103,14 +103,16 @@ async fn serve(req: Request<Incoming>, ctx: &ConnCtx) -> Response<Body> {
     if let Some(r) = decision.rejection() {
         log_rejection(route, &req, decision.kind().as_str(), r);
     }
-    if let Some((status, headers)) = route.policy.preflight_response(&decision) {
-        // Answered here, never forwarded.
+    if decision.is_preflight() {
+        // Answered here, never forwarded: the policy writes its answer
+        // straight into the response's headers.
         if let Some(c) = counters {
             c.preflight(decision.is_allowed());
         }
         let mut resp = Response::new(empty());
-        *resp.status_mut() = status;
-        *resp.headers_mut() = headers;
+        if let Some(status) = route.policy.write_preflight(&decision, resp.headers_mut()) {
+            *resp.status_mut() = status;
+        }
         return resp;
     }
     let mut resp = forward(req, ctx, &active).await;
