@@ -179,7 +179,7 @@ async fn forward(req: Request<Incoming>, ctx: &ConnCtx, active: &Active) -> Resp
             if let Some(h) = original_host {
                 parts.headers.insert(header::HOST, h);
             }
-            match tokio::time::timeout(timeout, echo::respond(Request::from_parts(parts, body))).await {
+            match tokio::time::timeout(timeout, Box::pin(echo::respond(Request::from_parts(parts, body)))).await {
                 Ok(resp) => return resp,
                 Err(_) => Err(UpstreamError::Timeout),
             }
@@ -220,7 +220,12 @@ async fn forward(req: Request<Incoming>, ctx: &ConnCtx, active: &Active) -> Resp
             // For the logs: the path only (queries may carry secrets).
             let method = parts.method.clone();
             let uri = parts.uri.clone();
-            match tokio::time::timeout(timeout, ctx.shared.client.request(Request::from_parts(parts, body))).await {
+            match tokio::time::timeout(
+                timeout,
+                Box::pin(ctx.shared.client.request(Request::from_parts(parts, body))),
+            )
+            .await
+            {
                 Ok(Ok(resp)) => Ok(resp),
                 Ok(Err(e)) => {
                     warn!(%method, path = %uri.path(), error = %chain(&e), "upstream unreachable (502)");
