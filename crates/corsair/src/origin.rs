@@ -15,7 +15,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use crate::nameset::NameSet;
+use crate::nameset::{FastHash, NameSet};
 
 /// The schemes that subdomain and any-port patterns may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -438,8 +438,8 @@ impl<'a> RequestOrigin<'a> {
 pub(crate) struct OriginMatcher {
     pub(crate) any: bool,
     exact: NameSet,
-    any_port: HashSet<Box<str>>,
-    subdomains: HashMap<(WebScheme, PortSpec), HashSet<Box<str>>>,
+    any_port: HashSet<Box<str>, FastHash>,
+    subdomains: HashMap<(WebScheme, PortSpec), HashSet<Box<str>, FastHash>>,
 }
 
 impl OriginMatcher {
@@ -516,7 +516,7 @@ impl OriginMatcher {
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.exact.len() + self.any_port.len() + self.subdomains.values().map(HashSet::len).sum::<usize>()
+        self.exact.len() + self.any_port.len() + self.subdomains.values().map(|s| s.len()).sum::<usize>()
     }
 }
 
