@@ -218,6 +218,7 @@ where
         }
     } else {
         let mut b = http1::Builder::new();
+        b.writev(false);
         b.timer(TokioTimer::new())
             .header_read_timeout(limits.header_read_timeout)
             .max_header_size(limits.max_header_bytes);

@@ -6,6 +6,7 @@
 //! - [`conn`]: the listener: connection limit, TLS handshake, HTTP/1.1 or
 //!   HTTP/2 (ALPN over TLS, prior knowledge in clear), header limits.
 //! - [`proxy`]: one request: routing, the CORS decision, forwarding.
+//! - [`deadline`]: `upstream_timeout` without a tokio timer per request.
 //! - [`echo`]: the built-in echo upstream (`upstream = "builtin:echo"`).
 //! - [`admin`]: `/healthz` and `/metrics` on their own listener.
 //! - [`metrics`]: counters and the Prometheus text exposition.
@@ -22,6 +23,7 @@
 
 mod admin;
 mod conn;
+mod deadline;
 mod echo;
 mod metrics;
 mod proxy;

@@ -19,6 +19,7 @@ use http_body_util::{BodyExt, Empty, Full};
 use hyper::body::Incoming;
 use tracing::{debug, info, warn};
 
+use super::deadline;
 use super::echo;
 use super::metrics::UpstreamError;
 use super::state::{Active, Shared};
@@ -179,7 +180,7 @@ async fn forward(req: Request<Incoming>, ctx: &ConnCtx, active: &Active) -> Resp
             if let Some(h) = original_host {
                 parts.headers.insert(header::HOST, h);
             }
-            match tokio::time::timeout(timeout, Box::pin(echo::respond(Request::from_parts(parts, body)))).await {
+            match deadline::within(timeout, Box::pin(echo::respond(Request::from_parts(parts, body)))).await {
                 Ok(resp) => return resp,
                 Err(_) => Err(UpstreamError::Timeout),
             }
@@ -190,7 +191,7 @@ async fn forward(req: Request<Incoming>, ctx: &ConnCtx, active: &Active) -> Resp
             parts.uri = Uri::from(path_and_query);
             let method = parts.method.clone();
             let uri = parts.uri.clone();
-            match tokio::time::timeout(timeout, pool.send(Request::from_parts(parts, body))).await {
+            match deadline::within(timeout, pool.send(Request::from_parts(parts, body))).await {
                 Ok(Ok(resp)) => {
                     let (mut parts, body) = resp.into_parts();
                     strip_hop_by_hop(&mut parts.headers);
@@ -220,7 +221,7 @@ async fn forward(req: Request<Incoming>, ctx: &ConnCtx, active: &Active) -> Resp
             // For the logs: the path only (queries may carry secrets).
             let method = parts.method.clone();
             let uri = parts.uri.clone();
-            match tokio::time::timeout(
+            match deadline::within(
                 timeout,
                 Box::pin(ctx.shared.client.request(Request::from_parts(parts, body))),
             )

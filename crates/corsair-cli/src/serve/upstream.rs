@@ -175,6 +175,7 @@ impl Http1Pool {
         let stream = TcpStream::connect(&self.addr).await.map_err(SendError::Connect)?;
         let _ = stream.set_nodelay(true);
         let (sender, conn) = http1::Builder::new()
+            .writev(false)
             .handshake(TokioIo::new(stream))
             .await
             .map_err(SendError::Http)?;
