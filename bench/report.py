@@ -120,9 +120,10 @@ def main():
          "The noise of this shared VM only ever adds time and a run that lands in a slow phase is slow "
          "throughout (the same binary's median moved by up to 2x between runs), so the least-disturbed run "
          "is the best estimate of each library's own cost; the callgrind column below does not depend on "
-         "it" if n_runs > 1
+         "it." if n_runs > 1
          else " (95% CI of the median in brackets)")
-      + "; allocations: a counting global allocator around one call, the inner handler's own "
+      + (" Allocations:" if n_runs > 1 else "; allocations:")
+      + " a counting global allocator around one call, the inner handler's own "
       "response included (it accounts for 2 on both sides).\n")
     w("Instructions: valgrind callgrind, (Ir of N requests through the layer − Ir of building and dropping "
       "them) / N, N = 2,000 (`bench/insn`, same policy and shapes; deterministic, so the load of the machine "
