@@ -10,9 +10,13 @@
 
 use std::hint::black_box;
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use common::request;
 use corsair::{Policy, PolicyConfig};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
-use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::header::{self, HeaderMap, HeaderValue};
 use http::Method;
 
 const APP: &str = "https://app.example.com";
@@ -30,23 +34,6 @@ fn policy(exact_origins: usize) -> Policy {
         .max_age(600)
         .build()
         .expect("a sound policy")
-}
-
-/// A request as a browser sends it (a few ordinary headers around the CORS
-/// ones). Values are static, like slices of a server's shared read buffer:
-/// cloning them is a refcount bump at most.
-fn request(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
-    let mut h = HeaderMap::new();
-    h.insert(header::HOST, HeaderValue::from_static("api.example.com"));
-    h.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
-    h.insert(
-        header::USER_AGENT,
-        HeaderValue::from_static("Mozilla/5.0 (X11; Linux x86_64)"),
-    );
-    for (k, v) in pairs {
-        h.append(HeaderName::from_static(k), HeaderValue::from_static(v));
-    }
-    h
 }
 
 /// What an inner service typically returns.

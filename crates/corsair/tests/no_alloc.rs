@@ -16,6 +16,9 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
+mod common;
+
+use common::request;
 use corsair::{Policy, PolicyConfig, RequestKind};
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::Method;
@@ -100,18 +103,6 @@ fn policy(exact: usize) -> Policy {
         .allow_private_network(true)
         .build()
         .expect("a sound policy")
-}
-
-fn request(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
-    let mut h = HeaderMap::new();
-    // Headers a browser sends along, so lookups walk a realistic map.
-    h.insert(header::HOST, HeaderValue::from_static("api.example.com"));
-    h.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
-    h.insert(header::USER_AGENT, HeaderValue::from_static("Mozilla/5.0"));
-    for (k, v) in pairs {
-        h.append(HeaderName::from_static(k), HeaderValue::from_static(v));
-    }
-    h
 }
 
 /// The same request with values built by `from_bytes`, each cloned once so
