@@ -163,8 +163,8 @@ impl Http1Pool {
             if sender.is_closed() || since.elapsed() > IDLE_TIMEOUT {
                 continue;
             }
-            // Usually ready at once; otherwise the connection's task is
-            // still finishing the previous exchange.
+            // Pooled only when ready (see `put_back`), so this returns at
+            // once; it fails for a connection the upstream closed since.
             if sender.ready().await.is_ok() {
                 return Ok(sender);
             }
