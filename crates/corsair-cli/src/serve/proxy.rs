@@ -173,6 +173,9 @@ async fn forward(req: Request<Incoming>, ctx: &ConnCtx, active: &Active) -> Resp
     set_forwarded(&mut parts.headers, ctx, original_host.clone());
     parts.version = Version::HTTP_11;
     let timeout = cfg.limits.upstream_timeout;
+    // For the logs: the path only (queries may carry secrets).
+    let method = parts.method.clone();
+    let path = path_and_query.clone();
 
     let result = match (&cfg.upstream, &active.http1) {
         (Upstream::Echo, _) => {
@@ -189,24 +192,13 @@ async fn forward(req: Request<Incoming>, ctx: &ConnCtx, active: &Active) -> Resp
             // Origin form: the pool sends the upstream's Host; the client's
             // Host travels in X-Forwarded-Host.
             parts.uri = Uri::from(path_and_query);
-            let method = parts.method.clone();
-            let uri = parts.uri.clone();
-            match deadline::within(timeout, pool.send(Request::from_parts(parts, body))).await {
-                Ok(Ok(resp)) => {
-                    let (mut parts, body) = resp.into_parts();
-                    strip_hop_by_hop(&mut parts.headers);
-                    parts.version = Version::HTTP_11;
-                    return Response::from_parts(parts, body.boxed());
-                }
-                Ok(Err(e)) => {
-                    warn!(%method, path = %uri.path(), error = %e, "upstream unreachable (502)");
-                    Err(UpstreamError::Unreachable)
-                }
-                Err(_) => {
-                    warn!(%method, path = %uri.path(), timeout_s = timeout.as_secs(), "upstream timed out (504)");
-                    Err(UpstreamError::Timeout)
-                }
-            }
+            let r = deadline::within(timeout, pool.send(Request::from_parts(parts, body))).await;
+            upstream_outcome(
+                r.map(|r| r.map(|resp| resp.map(BodyExt::boxed)).map_err(|e| e.to_string())),
+                &method,
+                &path,
+                timeout,
+            )
         }
         (Upstream::Url(base), None) => {
             let mut uri = base.clone().into_parts();
@@ -218,33 +210,24 @@ async fn forward(req: Request<Incoming>, ctx: &ConnCtx, active: &Active) -> Resp
             // The client sets Host from the upstream URL; the client's
             // Host travels in X-Forwarded-Host.
             parts.headers.remove(header::HOST);
-            // For the logs: the path only (queries may carry secrets).
-            let method = parts.method.clone();
-            let uri = parts.uri.clone();
-            match deadline::within(
+            let r = deadline::within(
                 timeout,
                 Box::pin(ctx.shared.client.request(Request::from_parts(parts, body))),
             )
-            .await
-            {
-                Ok(Ok(resp)) => Ok(resp),
-                Ok(Err(e)) => {
-                    warn!(%method, path = %uri.path(), error = %chain(&e), "upstream unreachable (502)");
-                    Err(UpstreamError::Unreachable)
-                }
-                Err(_) => {
-                    warn!(%method, path = %uri.path(), timeout_s = timeout.as_secs(), "upstream timed out (504)");
-                    Err(UpstreamError::Timeout)
-                }
-            }
+            .await;
+            upstream_outcome(
+                r.map(|r| r.map(|resp| resp.map(BodyExt::boxed)).map_err(|e| chain(&e))),
+                &method,
+                &path,
+                timeout,
+            )
         }
     };
     match result {
-        Ok(resp) => {
-            let (mut parts, body) = resp.into_parts();
-            strip_hop_by_hop(&mut parts.headers);
-            parts.version = Version::HTTP_11;
-            Response::from_parts(parts, body.boxed())
+        Ok(mut resp) => {
+            strip_hop_by_hop(resp.headers_mut());
+            *resp.version_mut() = Version::HTTP_11;
+            resp
         }
         Err(e) => {
             ctx.shared.metrics.upstream_error(e);
@@ -257,6 +240,26 @@ async fn forward(req: Request<Incoming>, ctx: &ConnCtx, active: &Active) -> Resp
                     "corsair: the upstream did not answer in time\n",
                 ),
             }
+        }
+    }
+}
+
+/// The upstream's answer, or the error to answer with (logged here).
+fn upstream_outcome(
+    r: Result<Result<Response<Body>, String>, deadline::Elapsed>,
+    method: &Method,
+    path: &PathAndQuery,
+    timeout: std::time::Duration,
+) -> Result<Response<Body>, UpstreamError> {
+    match r {
+        Ok(Ok(resp)) => Ok(resp),
+        Ok(Err(error)) => {
+            warn!(%method, path = %path.path(), %error, "upstream unreachable (502)");
+            Err(UpstreamError::Unreachable)
+        }
+        Err(_) => {
+            warn!(%method, path = %path.path(), timeout_s = timeout.as_secs(), "upstream timed out (504)");
+            Err(UpstreamError::Timeout)
         }
     }
 }
