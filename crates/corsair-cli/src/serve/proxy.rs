@@ -194,7 +194,7 @@ async fn forward(req: Request<Incoming>, ctx: &ConnCtx, active: &Active) -> Resp
             parts.uri = Uri::from(path_and_query);
             let r = deadline::within(timeout, pool.send(Request::from_parts(parts, body))).await;
             upstream_outcome(
-                r.map(|r| r.map(|resp| resp.map(BodyExt::boxed)).map_err(|e| e.to_string())),
+                r.map(|r| r.map(|resp| resp.map(BodyExt::boxed)).map_err(|e| chain(&e))),
                 &method,
                 &path,
                 timeout,

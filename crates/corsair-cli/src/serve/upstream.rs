@@ -62,17 +62,18 @@ pub enum SendError {
 
 impl std::fmt::Display for SendError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SendError::Connect(_) => "connect",
+            SendError::Http(_) => "HTTP/1.1 exchange",
+        })
+    }
+}
+
+impl std::error::Error for SendError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            SendError::Connect(e) => write!(f, "connect: {e}"),
-            SendError::Http(e) => {
-                write!(f, "{e}")?;
-                let mut src = std::error::Error::source(e);
-                while let Some(s) = src {
-                    write!(f, ": {s}")?;
-                    src = s.source();
-                }
-                Ok(())
-            }
+            SendError::Connect(e) => Some(e),
+            SendError::Http(e) => Some(e),
         }
     }
 }
