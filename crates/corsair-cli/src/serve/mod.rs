@@ -25,6 +25,7 @@ mod admin;
 mod conn;
 mod deadline;
 mod echo;
+mod h1;
 mod metrics;
 mod proxy;
 mod reload;

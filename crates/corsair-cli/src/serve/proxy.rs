@@ -26,7 +26,10 @@ use super::state::{Active, Shared};
 use crate::config::{RoutedPolicy, Upstream};
 
 /// The response body type of the gateway.
-pub type Body = BoxBody<Bytes, hyper::Error>;
+pub type Body = BoxBody<Bytes, BoxError>;
+
+/// The error of a response body: the upstream's body broke off.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
@@ -170,6 +173,8 @@ async fn forward(req: Request<Incoming>, ctx: &ConnCtx, active: &Active) -> Resp
             .and_then(|a| HeaderValue::from_str(a.as_str()).ok()),
     };
     strip_hop_by_hop(&mut parts.headers);
+    // One growth of the map at most for the three X-Forwarded-* headers.
+    parts.headers.reserve(3);
     set_forwarded(&mut parts.headers, ctx, original_host.clone());
     parts.version = Version::HTTP_11;
     let timeout = cfg.limits.upstream_timeout;
@@ -194,7 +199,7 @@ async fn forward(req: Request<Incoming>, ctx: &ConnCtx, active: &Active) -> Resp
             parts.uri = Uri::from(path_and_query);
             let r = deadline::within(timeout, pool.send(Request::from_parts(parts, body))).await;
             upstream_outcome(
-                r.map(|r| r.map(|resp| resp.map(BodyExt::boxed)).map_err(|e| chain(&e))),
+                r.map(|r| r.map(|resp| resp.map(boxed)).map_err(|e| chain(&e))),
                 &method,
                 &path,
                 timeout,
@@ -216,7 +221,7 @@ async fn forward(req: Request<Incoming>, ctx: &ConnCtx, active: &Active) -> Resp
             )
             .await;
             upstream_outcome(
-                r.map(|r| r.map(|resp| resp.map(BodyExt::boxed)).map_err(|e| chain(&e))),
+                r.map(|r| r.map(|resp| resp.map(boxed)).map_err(|e| chain(&e))),
                 &method,
                 &path,
                 timeout,
@@ -358,6 +363,15 @@ pub fn gateway_error(status: StatusCode, message: &'static str) -> Response<Body
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     debug!(status = status.as_u16(), "gateway error response");
     resp
+}
+
+/// A body as the gateway's, its error boxed.
+fn boxed<B>(b: B) -> Body
+where
+    B: http_body::Body<Data = Bytes> + Send + Sync + 'static,
+    B::Error: Into<BoxError>,
+{
+    b.map_err(Into::into).boxed()
 }
 
 /// An empty body.

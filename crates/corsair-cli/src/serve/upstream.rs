@@ -1,70 +1,94 @@
-//! The connection pool to a cleartext HTTP/1.1 upstream (`upstream =
-//! "http://…"`), the gateway's hot path.
+//! The gateway's client for a cleartext HTTP/1.1 upstream (`upstream =
+//! "http://…"`), its hot path.
 //!
-//! hyper-util's general-purpose client checks a connection out through a
-//! keyed pool, a `Checkout` future and a task spawned per request to put the
-//! connection back once its response has been read. Here the upstream is
-//! one fixed address, so the pool is a LIFO stack of idle
-//! [`SendRequest`] handles behind a mutex held for a push or a pop, and a
-//! connection goes back on the stack from the response body itself, when
-//! the body's last frame has been read: no task per request, no per-request
-//! hashing. Each connection is driven by one task spawned when it is opened,
-//! on the worker that opened it, and it goes back to that worker's own stack
-//! (the pool is sharded by worker, so the mutex is never contended and a
-//! connection is only ever used by the thread that drives it).
+//! A general-purpose client (hyper's, hyper-util's) drives each connection
+//! from a task of its own: the request travels to that task through a
+//! channel, the response head comes back through another, and every body
+//! frame through a third, each hand-off a task wake-up. The gateway talks to
+//! one fixed upstream, so here the exchange runs in the task that serves
+//! the client's request: the request head is written from that task, the
+//! response head parsed in it, and the response body is read from the
+//! upstream socket by the body itself, as the client's connection polls it
+//! ([`UpstreamBody`]). The wire format is in [`super::h1`]; this module is
+//! the I/O and the pool.
 //!
-//! - Idle connections are reused most-recent first (warm sockets, and the
-//!   rarely used ones age out); a connection idle longer than
-//!   [`IDLE_TIMEOUT`] is closed, checked on every checkout and by a reaper
-//!   every [`IDLE_TIMEOUT`]/2.
-//! - A request whose connection turns out to be closed *before it was
-//!   written* (the upstream closed an idle keep-alive connection at the same
-//!   moment) is retried once on a new connection; a request that may have
-//!   reached the upstream is never retried.
-//! - A response body dropped before its end (the client went away) takes
-//!   its connection with it: hyper closes it rather than reuse a connection
-//!   with unread bytes.
+//! - **Pool.** A LIFO stack of idle connections per worker (the mutex is
+//!   never contended; a connection is only used by the thread whose driver
+//!   registered its socket). A connection goes back when its response body
+//!   has been read to its end, the request body has been sent in full, the
+//!   response allowed keep-alive and no byte follows it. Idle connections
+//!   expire after [`IDLE_TIMEOUT`] (checked on checkout and by a reaper).
+//! - **Liveness.** On checkout a connection whose socket became readable
+//!   while idle (the upstream closed it, or sent stray bytes) is dropped;
+//!   the check costs no system call when it was not.
+//! - **Retry.** A request without a body, with an idempotent method, whose
+//!   *reused* connection closed before a single response byte arrived (the
+//!   upstream's idle timeout racing the checkout) is sent once more on a
+//!   new connection, as Go's transport and nginx do. Nothing else is retried.
+//! - **Full duplex.** The request body is streamed while the response is
+//!   read: an upstream may answer before it has read the body (a 413, or a
+//!   streaming echo), and that answer is forwarded; a connection whose
+//!   request body was not sent in full is never reused.
 //!
 //! `https://` upstreams go through hyper-util's client with rustls (see
 //! [`super::state`]).
 
-use std::collections::VecDeque;
-use std::io;
+use std::future::poll_fn;
+use std::io::{self, Write as _};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use http::header::{HeaderValue, HOST};
-use http::{Request, Response};
+use bytes::{Buf, Bytes, BytesMut};
+use http::header::{HeaderMap, HeaderValue, CONTENT_LENGTH};
+use http::{Method, Request, Response};
 use http_body::{Body, Frame, SizeHint};
 use hyper::body::Incoming;
-use hyper::client::conn::http1::{self, SendRequest};
-use hyper_util::rt::TokioIo;
+use tokio::io::AsyncWrite;
 use tokio::net::TcpStream;
+use tokio_util::io::poll_read_buf;
 use tracing::debug;
 
+use super::h1::{self, ChunkedDecoder, Decoded, Framing, ProtoError};
 use super::workers;
 
 /// How long an idle upstream connection is kept (the same as hyper-util's
 /// default for the https client).
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Why a request could not be sent upstream.
+/// The read buffer's size: a response head and a small body in one read.
+const READ_BUF: usize = 8 * 1024;
+/// Request body frames up to this size are copied next to their chunk
+/// framing (one write); larger ones are written from their own buffer.
+const COPY_MAX: usize = 4 * 1024;
+/// The most request body bytes gathered before writing.
+const WRITE_BUF: usize = 16 * 1024;
+
+/// Why a request got no response from the upstream.
 #[derive(Debug)]
 pub enum SendError {
     /// Could not connect (DNS, refused, unreachable).
     Connect(io::Error),
-    /// The HTTP/1.1 handshake or the exchange failed.
-    Http(hyper::Error),
+    /// Reading or writing the connection failed.
+    Io(io::Error),
+    /// The upstream closed the connection before a complete response head.
+    Closed,
+    /// The response head breaks HTTP/1.1.
+    Protocol(ProtoError),
+    /// The client's request body failed (the client went away, or sent a
+    /// broken body): the upstream got a truncated request.
+    ClientBody(hyper::Error),
 }
 
 impl std::fmt::Display for SendError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             SendError::Connect(_) => "connect",
-            SendError::Http(_) => "HTTP/1.1 exchange",
+            SendError::Io(_) => "HTTP/1.1 exchange",
+            SendError::Closed => "the upstream closed the connection before answering",
+            SendError::Protocol(_) => "invalid response",
+            SendError::ClientBody(_) => "client request body",
         })
     }
 }
@@ -72,14 +96,72 @@ impl std::fmt::Display for SendError {
 impl std::error::Error for SendError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            SendError::Connect(e) => Some(e),
-            SendError::Http(e) => Some(e),
+            SendError::Connect(e) | SendError::Io(e) => Some(e),
+            SendError::Protocol(e) => Some(e),
+            SendError::ClientBody(e) => Some(e),
+            SendError::Closed => None,
         }
     }
 }
 
+/// Why a response body ended early (the client sees a truncated response).
+#[derive(Debug)]
+pub enum BodyError {
+    /// Reading the connection failed.
+    Io(io::Error),
+    /// The upstream closed the connection before the body's end.
+    Truncated,
+    /// The chunked coding broke.
+    Protocol(ProtoError),
+}
+
+impl std::fmt::Display for BodyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BodyError::Io(e) => write!(f, "upstream response body: {e}"),
+            BodyError::Truncated => f.write_str("upstream closed the connection before the end of the body"),
+            BodyError::Protocol(e) => write!(f, "upstream response body: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for BodyError {}
+
+/// One connection to the upstream and its buffers (kept across requests).
+struct Conn {
+    io: TcpStream,
+    rbuf: BytesMut,
+    wbuf: Vec<u8>,
+    /// Scratch space for parsing response heads.
+    fields: Vec<[u32; 4]>,
+    /// Taken from the pool rather than just opened.
+    reused: bool,
+}
+
+impl Conn {
+    /// Reads more into the read buffer: `Ok(0)` at the end of the stream.
+    fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        if self.rbuf.capacity() - self.rbuf.len() < READ_BUF / 4 {
+            self.rbuf.reserve(READ_BUF);
+        }
+        poll_read_buf(Pin::new(&mut self.io), cx, &mut self.rbuf)
+    }
+
+    /// Writes all of `buf[*pos..]`, advancing `pos`.
+    fn poll_write_all(&mut self, cx: &mut Context<'_>, buf: &[u8], pos: &mut usize) -> Poll<io::Result<()>> {
+        while *pos < buf.len() {
+            match ready!(Pin::new(&mut self.io).poll_write(cx, &buf[*pos..])) {
+                Ok(0) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                Ok(n) => *pos += n,
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
 struct Idle {
-    sender: SendRequest<Incoming>,
+    conn: Conn,
     since: Instant,
 }
 
@@ -90,7 +172,7 @@ pub struct Http1Pool {
     /// The `Host` header sent upstream (the upstream URL's authority).
     host: HeaderValue,
     /// One stack of idle connections per worker.
-    shards: Box<[Mutex<VecDeque<Idle>>]>,
+    shards: Box<[Mutex<Vec<Idle>>]>,
 }
 
 impl Http1Pool {
@@ -109,98 +191,435 @@ impl Http1Pool {
         let pool = Arc::new(Self {
             addr,
             host,
-            shards: (0..workers.max(1)).map(|_| Mutex::new(VecDeque::new())).collect(),
+            shards: (0..workers.max(1)).map(|_| Mutex::new(Vec::new())).collect(),
         });
         tokio::spawn(reap(Arc::downgrade(&pool)));
         pool
     }
 
     /// The idle stack of the calling worker.
-    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Idle>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Idle>> {
         lock(&self.shards[workers::current_id() % self.shards.len()])
     }
 
-    /// Sends `req` (its URI in origin form, `/path?query`) and returns the
-    /// response head; the connection returns to the pool when the body has
-    /// been read to its end.
-    pub async fn send(self: &Arc<Self>, mut req: Request<Incoming>) -> Result<Response<PooledBody>, SendError> {
-        req.headers_mut().insert(HOST, self.host.clone());
-        let mut sender = self.checkout().await?;
-        let resp = match sender.try_send_request(req).await {
-            Ok(r) => r,
-            Err(mut e) => match e.take_message() {
-                // Never written: the connection was already closing.
-                // Retry once on a fresh connection.
-                Some(req) => {
-                    debug!(error = %e.error(), "pooled upstream connection was closed; retrying on a new one");
-                    sender = Box::pin(self.connect()).await?;
-                    sender.send_request(req).await.map_err(SendError::Http)?
-                }
-                None => return Err(SendError::Http(e.into_error())),
-            },
+    /// Sends `req` (its URI in origin form, `/path?query`, its hop-by-hop
+    /// headers removed) and returns the response head; the body streams
+    /// from the connection, which returns to the pool at the body's end.
+    pub async fn send(self: &Arc<Self>, req: Request<Incoming>) -> Result<Response<UpstreamBody>, SendError> {
+        let (parts, body) = req.into_parts();
+        let has_body = !body.is_end_stream();
+        // The client's length when it gave one (hyper checked it against
+        // the body); otherwise the chunked coding.
+        let chunked = has_body && !(parts.headers.contains_key(CONTENT_LENGTH) && body.size_hint().exact().is_some());
+        let target = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
+        let head_request = parts.method == Method::HEAD;
+        let mut body = has_body.then_some(body);
+        let mut conn = match self.checkout() {
+            Some(c) => c,
+            None => Box::pin(self.connect()).await?,
         };
-        let pool = Arc::downgrade(self);
-        Ok(resp.map(|body| {
-            let done = body.is_end_stream();
-            let mut b = PooledBody {
-                inner: body,
-                back: Some((sender, pool)),
-            };
-            if done {
-                b.release();
+        loop {
+            conn.wbuf.clear();
+            h1::encode_request_head(
+                &mut conn.wbuf,
+                &parts.method,
+                target,
+                &self.host,
+                &parts.headers,
+                chunked,
+            );
+            let mut writer = Writer::new(body.take(), chunked);
+            match exchange(&mut conn, &mut writer, head_request).await {
+                Ok(head) => return Ok(self.response(conn, writer, head)),
+                Err(e)
+                    if conn.reused
+                        && conn.rbuf.is_empty()
+                        && !has_body
+                        && idempotent(&parts.method)
+                        && e.is_closed() =>
+                {
+                    debug!(error = %e, "pooled upstream connection was closed; retrying on a new one");
+                    conn = Box::pin(self.connect()).await?;
+                }
+                Err(e) => return Err(e),
             }
-            b
-        }))
+        }
     }
 
-    /// An idle connection ready to send, or a new one.
-    async fn checkout(&self) -> Result<SendRequest<Incoming>, SendError> {
+    fn response(self: &Arc<Self>, conn: Conn, writer: Writer, head: h1::ResponseHead) -> Response<UpstreamBody> {
+        let reader = match head.framing {
+            Framing::Empty | Framing::Length(0) => Reader::Done,
+            Framing::Length(n) => Reader::Length(n),
+            Framing::Chunked => Reader::Chunked(ChunkedDecoder::default()),
+            Framing::Close => Reader::Close,
+        };
+        let mut body = UpstreamBody {
+            conn: Some(conn),
+            writer,
+            reader,
+            keep_alive: head.keep_alive,
+            pool: Arc::downgrade(self),
+        };
+        if matches!(body.reader, Reader::Done) {
+            body.finish();
+        }
+        let mut resp = Response::new(body);
+        *resp.status_mut() = head.status;
+        *resp.version_mut() = head.version;
+        *resp.headers_mut() = head.headers;
+        resp
+    }
+
+    /// An idle connection that is still open, if any.
+    fn checkout(&self) -> Option<Conn> {
         loop {
-            let candidate = self.lock().pop_back();
-            let Some(Idle { mut sender, since }) = candidate else {
-                // Boxed: the rare path stays out of every request's future.
-                return Box::pin(self.connect()).await;
-            };
-            if sender.is_closed() || since.elapsed() > IDLE_TIMEOUT {
+            let Idle { mut conn, since } = self.lock().pop()?;
+            if since.elapsed() > IDLE_TIMEOUT {
                 continue;
             }
-            // Pooled only when ready (see `put_back`), so this returns at
-            // once; it fails for a connection the upstream closed since.
-            if sender.ready().await.is_ok() {
-                return Ok(sender);
+            // Without a readiness event since it went idle, `try_read`
+            // answers WouldBlock with no system call: the common case.
+            // Readable means the upstream closed it (or sent stray bytes).
+            match conn.io.try_read(&mut [0u8; 1]) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    conn.reused = true;
+                    return Some(conn);
+                }
+                _ => continue,
             }
         }
     }
 
-    async fn connect(&self) -> Result<SendRequest<Incoming>, SendError> {
-        let stream = TcpStream::connect(&self.addr).await.map_err(SendError::Connect)?;
-        let _ = stream.set_nodelay(true);
-        let (sender, conn) = http1::Builder::new()
-            .writev(false)
-            .handshake(TokioIo::new(stream))
-            .await
-            .map_err(SendError::Http)?;
-        tokio::spawn(async move {
-            if let Err(e) = conn.await {
-                debug!(error = %e, "upstream connection ended with an error");
-            }
-        });
-        Ok(sender)
+    async fn connect(&self) -> Result<Conn, SendError> {
+        let io = TcpStream::connect(&self.addr).await.map_err(SendError::Connect)?;
+        let _ = io.set_nodelay(true);
+        Ok(Conn {
+            io,
+            rbuf: BytesMut::with_capacity(READ_BUF),
+            wbuf: Vec::with_capacity(1024),
+            fields: Vec::new(),
+            reused: false,
+        })
     }
 
-    fn put_back(&self, sender: SendRequest<Incoming>) {
-        // At the end of a response body hyper has already made the
-        // connection ready for the next request (measured: every time under
-        // load). One that is not is still busy — say, still sending the
-        // body of a request the upstream answered early — and would make
-        // the next checkout wait on it: let it finish and close instead.
-        if sender.is_closed() || !sender.is_ready() {
-            return;
-        }
-        self.lock().push_back(Idle {
-            sender,
+    fn put_back(&self, conn: Conn) {
+        self.lock().push(Idle {
+            conn,
             since: Instant::now(),
         });
+    }
+}
+
+impl SendError {
+    /// The connection ended (closed or reset) with nothing read.
+    fn is_closed(&self) -> bool {
+        match self {
+            SendError::Closed => true,
+            SendError::Io(e) => matches!(
+                e.kind(),
+                io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionAborted
+            ),
+            _ => false,
+        }
+    }
+}
+
+/// RFC 9110 §9.2.2.
+fn idempotent(m: &Method) -> bool {
+    matches!(
+        *m,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE | Method::PUT | Method::DELETE
+    )
+}
+
+/// Writes the request (head in `conn.wbuf`, then `writer`'s body) and reads
+/// the final response head.
+async fn exchange(conn: &mut Conn, writer: &mut Writer, head_request: bool) -> Result<h1::ResponseHead, SendError> {
+    let mut write_error = None;
+    poll_fn(|cx| {
+        if !writer.finished {
+            match writer.poll(conn, cx) {
+                Poll::Ready(Ok(())) => writer.finished = true,
+                Poll::Ready(Err(WriteError::Client(e))) => return Poll::Ready(Err(SendError::ClientBody(e))),
+                // The upstream may have answered early and stopped reading:
+                // its answer may be waiting. Read on.
+                Poll::Ready(Err(WriteError::Io(e))) => {
+                    writer.fail();
+                    write_error = Some(e);
+                }
+                Poll::Pending => {}
+            }
+        }
+        loop {
+            match h1::parse_response_head(&mut conn.rbuf, head_request, &mut conn.fields) {
+                Ok(Some(head)) => return Poll::Ready(Ok(head)),
+                Ok(None) => {}
+                Err(e) => return Poll::Ready(Err(SendError::Protocol(e))),
+            }
+            match ready!(conn.poll_read(cx)) {
+                Ok(0) if conn.rbuf.is_empty() => {
+                    return Poll::Ready(Err(write_error.take().map_or(SendError::Closed, SendError::Io)))
+                }
+                Ok(0) => return Poll::Ready(Err(SendError::Closed)),
+                Ok(_) => {}
+                Err(e) => return Poll::Ready(Err(SendError::Io(e))),
+            }
+        }
+    })
+    .await
+}
+
+enum WriteError {
+    Io(io::Error),
+    Client(hyper::Error),
+}
+
+/// The sending side of an exchange: the head (already in `conn.wbuf`), then
+/// the request body, in its own length or in chunks.
+struct Writer {
+    body: Option<Incoming>,
+    chunked: bool,
+    /// Bytes of `conn.wbuf` written.
+    pos: usize,
+    /// A large body frame being written from its own buffer, then whether
+    /// a CRLF (the end of its chunk) follows it.
+    data: Option<Bytes>,
+    crlf_after_data: bool,
+    /// Everything was sent (or sending failed and stopped).
+    finished: bool,
+    /// Sending failed or stopped before the end.
+    failed: bool,
+}
+
+impl Writer {
+    fn new(body: Option<Incoming>, chunked: bool) -> Self {
+        Self {
+            body,
+            chunked,
+            pos: 0,
+            data: None,
+            crlf_after_data: false,
+            finished: false,
+            failed: false,
+        }
+    }
+
+    /// Stops sending: the request will not be complete.
+    fn fail(&mut self) {
+        self.body = None;
+        self.data = None;
+        self.finished = true;
+        self.failed = true;
+    }
+
+    /// Writes until everything is sent (`Ready(Ok)`), the socket or the
+    /// client's body makes it wait (`Pending`), or it fails. What the
+    /// client's body has ready is gathered behind the unsent bytes first,
+    /// so a head and a small body leave in one write.
+    fn poll(&mut self, conn: &mut Conn, cx: &mut Context<'_>) -> Poll<Result<(), WriteError>> {
+        loop {
+            let mut waiting = false;
+            if let (None, Some(body)) = (&self.data, &mut self.body) {
+                if self.pos == conn.wbuf.len() {
+                    conn.wbuf.clear();
+                    self.pos = 0;
+                }
+                while self.data.is_none() && conn.wbuf.len() - self.pos < WRITE_BUF {
+                    match Pin::new(&mut *body).poll_frame(cx) {
+                        Poll::Ready(Some(Ok(frame))) => match frame.into_data() {
+                            Ok(d) if d.is_empty() => {}
+                            Ok(d) => {
+                                if self.chunked {
+                                    let _ = write!(conn.wbuf, "{:x}\r\n", d.len());
+                                }
+                                if d.len() <= COPY_MAX {
+                                    conn.wbuf.extend_from_slice(&d);
+                                    if self.chunked {
+                                        conn.wbuf.extend_from_slice(b"\r\n");
+                                    }
+                                } else {
+                                    self.data = Some(d);
+                                    self.crlf_after_data = self.chunked;
+                                }
+                            }
+                            Err(frame) => {
+                                if let (true, Ok(trailers)) = (self.chunked, frame.into_trailers()) {
+                                    end_chunks(&mut conn.wbuf, &trailers);
+                                    self.body = None;
+                                    break;
+                                }
+                            }
+                        },
+                        Poll::Ready(None) => {
+                            if self.chunked {
+                                end_chunks(&mut conn.wbuf, &HeaderMap::new());
+                            }
+                            self.body = None;
+                            break;
+                        }
+                        Poll::Ready(Some(Err(e))) => return Poll::Ready(Err(WriteError::Client(e))),
+                        Poll::Pending => {
+                            waiting = true;
+                            break;
+                        }
+                    }
+                }
+            }
+            let wbuf = std::mem::take(&mut conn.wbuf);
+            let r = conn.poll_write_all(cx, &wbuf, &mut self.pos);
+            conn.wbuf = wbuf;
+            ready!(r).map_err(WriteError::Io)?;
+            if let Some(data) = &mut self.data {
+                while !data.is_empty() {
+                    match ready!(Pin::new(&mut conn.io).poll_write(cx, data)) {
+                        Ok(0) => return Poll::Ready(Err(WriteError::Io(io::ErrorKind::WriteZero.into()))),
+                        Ok(n) => data.advance(n),
+                        Err(e) => return Poll::Ready(Err(WriteError::Io(e))),
+                    }
+                }
+                self.data = None;
+                conn.wbuf.clear();
+                self.pos = 0;
+                if std::mem::take(&mut self.crlf_after_data) {
+                    conn.wbuf.extend_from_slice(b"\r\n");
+                }
+                continue;
+            }
+            if self.body.is_none() {
+                return Poll::Ready(Ok(()));
+            }
+            if waiting {
+                return Poll::Pending;
+            }
+        }
+    }
+}
+
+/// The last chunk and the trailer section.
+fn end_chunks(out: &mut Vec<u8>, trailers: &HeaderMap) {
+    out.extend_from_slice(b"0\r\n");
+    for (name, value) in trailers {
+        out.extend_from_slice(name.as_str().as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
+enum Reader {
+    Length(u64),
+    Chunked(ChunkedDecoder),
+    Close,
+    Done,
+}
+
+/// A response body read straight from the upstream connection by whoever
+/// polls it; the connection goes back to the pool at its end (see the
+/// module docs for when), and is closed if the body is dropped before.
+pub struct UpstreamBody {
+    conn: Option<Conn>,
+    writer: Writer,
+    reader: Reader,
+    keep_alive: bool,
+    pool: Weak<Http1Pool>,
+}
+
+impl UpstreamBody {
+    /// The body has been read: the connection goes back to the pool or is
+    /// closed.
+    fn finish(&mut self) {
+        self.reader = Reader::Done;
+        let Some(conn) = self.conn.take() else { return };
+        let reusable = self.keep_alive && self.writer.finished && !self.writer.failed && conn.rbuf.is_empty();
+        if reusable {
+            if let Some(pool) = self.pool.upgrade() {
+                pool.put_back(conn);
+            }
+        }
+    }
+
+    fn fail(&mut self, e: BodyError) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
+        self.reader = Reader::Done;
+        self.conn = None;
+        Poll::Ready(Some(Err(e)))
+    }
+}
+
+impl Body for UpstreamBody {
+    type Data = Bytes;
+    type Error = BodyError;
+
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
+        let this = &mut *self;
+        let Some(conn) = &mut this.conn else {
+            return Poll::Ready(None);
+        };
+        // Keep sending the request body (an upstream may stream its answer
+        // while it reads); a failure only stops the sending.
+        if !this.writer.finished {
+            match this.writer.poll(conn, cx) {
+                Poll::Ready(Ok(())) => this.writer.finished = true,
+                Poll::Ready(Err(_)) => this.writer.fail(),
+                Poll::Pending => {}
+            }
+        }
+        loop {
+            let frame = match &mut this.reader {
+                Reader::Done => return Poll::Ready(None),
+                Reader::Length(left) if !conn.rbuf.is_empty() => {
+                    let n = usize::try_from(*left).unwrap_or(usize::MAX).min(conn.rbuf.len());
+                    *left -= n as u64;
+                    let last = *left == 0;
+                    let data = conn.rbuf.split_to(n).freeze();
+                    if last {
+                        this.finish();
+                    }
+                    return Poll::Ready(Some(Ok(Frame::data(data))));
+                }
+                Reader::Length(_) => None,
+                Reader::Close if !conn.rbuf.is_empty() => Some(Frame::data(conn.rbuf.split().freeze())),
+                Reader::Close => None,
+                Reader::Chunked(d) => match d.decode(&mut conn.rbuf) {
+                    Ok(Decoded::Data(b)) => Some(Frame::data(b)),
+                    Ok(Decoded::Trailers(t)) => {
+                        this.finish();
+                        return Poll::Ready(Some(Ok(Frame::trailers(t))));
+                    }
+                    Ok(Decoded::End) => {
+                        this.finish();
+                        return Poll::Ready(None);
+                    }
+                    Ok(Decoded::NeedMore) => None,
+                    Err(e) => return this.fail(BodyError::Protocol(e)),
+                },
+            };
+            if let Some(f) = frame {
+                return Poll::Ready(Some(Ok(f)));
+            }
+            match ready!(conn.poll_read(cx)) {
+                Ok(0) if matches!(this.reader, Reader::Close) => {
+                    this.keep_alive = false;
+                    this.finish();
+                    return Poll::Ready(None);
+                }
+                Ok(0) => return this.fail(BodyError::Truncated),
+                Ok(_) => {}
+                Err(e) => return this.fail(BodyError::Io(e)),
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        matches!(self.reader, Reader::Done | Reader::Length(0))
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self.reader {
+            Reader::Done => SizeHint::with_exact(0),
+            Reader::Length(n) => SizeHint::with_exact(n),
+            _ => SizeHint::default(),
+        }
     }
 }
 
@@ -216,7 +635,7 @@ async fn reap(pool: Weak<Http1Pool>) {
                 // Oldest first: everything before the first fresh one goes.
                 let keep = idle
                     .iter()
-                    .position(|i| i.since.elapsed() <= IDLE_TIMEOUT && !i.sender.is_closed())
+                    .position(|i| i.since.elapsed() <= IDLE_TIMEOUT)
                     .unwrap_or(idle.len());
                 idle.drain(..keep).collect()
             };
@@ -225,48 +644,6 @@ async fn reap(pool: Weak<Http1Pool>) {
     }
 }
 
-fn lock(shard: &Mutex<VecDeque<Idle>>) -> std::sync::MutexGuard<'_, VecDeque<Idle>> {
+fn lock(shard: &Mutex<Vec<Idle>>) -> std::sync::MutexGuard<'_, Vec<Idle>> {
     shard.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// A response body from the pool: hands its connection back when its last
-/// frame has been read.
-pub struct PooledBody {
-    inner: Incoming,
-    back: Option<(SendRequest<Incoming>, Weak<Http1Pool>)>,
-}
-
-impl PooledBody {
-    fn release(&mut self) {
-        if let Some((sender, pool)) = self.back.take() {
-            if let Some(pool) = pool.upgrade() {
-                pool.put_back(sender);
-            }
-        }
-    }
-}
-
-impl Body for PooledBody {
-    type Data = Bytes;
-    type Error = hyper::Error;
-
-    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
-        let this = &mut *self;
-        let r = Pin::new(&mut this.inner).poll_frame(cx);
-        match &r {
-            Poll::Ready(None) => this.release(),
-            Poll::Ready(Some(Ok(_))) if this.inner.is_end_stream() => this.release(),
-            Poll::Ready(Some(Err(_))) => this.back = None,
-            _ => {}
-        }
-        r
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
-    }
 }
