@@ -33,6 +33,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tracing::{debug, warn};
 
+use super::deadline::CoarseTimer;
 use super::proxy::{self, ConnCtx};
 use super::state::Shared;
 use super::workers::Workers;
@@ -219,7 +220,9 @@ where
     } else {
         let mut b = http1::Builder::new();
         b.writev(false);
-        b.timer(TokioTimer::new())
+        // The slab's coarse timer, not tokio's: hyper arms it for every
+        // request head (see `deadline`).
+        b.timer(CoarseTimer)
             .header_read_timeout(limits.header_read_timeout)
             .max_header_size(limits.max_header_bytes);
         watcher.watch(b.serve_connection(io, svc)).await

@@ -10,16 +10,25 @@
 //! expire the overdue ones. A request times out between its deadline and
 //! [`TICK`] later.
 //!
+//! The same slab serves hyper as its [`hyper::rt::Timer`] ([`CoarseTimer`])
+//! for the HTTP/1.1 `header_read_timeout`: hyper arms that timer for every
+//! request head, and in tokio's timer wheel it cost about 500 instructions
+//! per request (a boxed sleep, registration, removal).
+//!
 //! Everything here is per thread: the slab is thread-local and the ticker
 //! is spawned on the worker's own single-threaded runtime, which is also the
-//! only place a [`Deadline`] is polled.
+//! only place a [`Deadline`] or a [`CoarseSleep`] is polled. An entry
+//! remembers its slab, so one dropped on another thread never touches that
+//! thread's slab (it stays until its own thread's ticker expires it).
 
 use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
+use hyper::rt::{Sleep, Timer};
 use pin_project_lite::pin_project;
 
 /// How often pending deadlines are checked.
@@ -70,11 +79,80 @@ impl Slab {
 
 thread_local! {
     static SLAB: RefCell<Slab> = RefCell::new(Slab::default());
+    /// This thread's slab, told apart from other threads'.
+    static SLAB_ID: usize = {
+        static NEXT: AtomicUsize = AtomicUsize::new(1);
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    };
 }
 
-fn remove(k: usize) {
+/// A registered entry: its slot, in the slab of one thread.
+#[derive(Debug, Clone, Copy)]
+struct Key {
+    slot: usize,
+    slab: usize,
+}
+
+fn remove(k: Key) {
     // `try_with`: a future dropped while the thread is exiting.
-    let _ = SLAB.try_with(|s| s.borrow_mut().remove(k));
+    if SLAB_ID.try_with(|id| *id == k.slab).unwrap_or(false) {
+        let _ = SLAB.try_with(|s| s.borrow_mut().remove(k.slot));
+    }
+}
+
+/// Whether the deadline of `key` has passed: registers it (with the deadline
+/// `deadline()`, and the ticker if it is not running) on the first call,
+/// and keeps its waker current on the next ones. Once this returns `true`
+/// the entry is gone and `key` is `None`.
+fn poll_expired(key: &mut Option<Key>, deadline: impl FnOnce() -> Instant, cx: &mut Context<'_>) -> bool {
+    let Some(k) = *key else {
+        let deadline = deadline();
+        debug_assert!(
+            tokio::runtime::Handle::try_current().is_ok(),
+            "polled outside a runtime"
+        );
+        let start_ticker = SLAB.with(|s| {
+            let mut s = s.borrow_mut();
+            let slot = s.insert(Entry {
+                deadline,
+                waker: Some(cx.waker().clone()),
+                expired: false,
+            });
+            *key = Some(Key {
+                slot,
+                slab: SLAB_ID.with(|id| *id),
+            });
+            !std::mem::replace(&mut s.ticking, true)
+        });
+        if start_ticker {
+            tokio::spawn(tick());
+        }
+        return false;
+    };
+    debug_assert_eq!(
+        SLAB_ID.with(|id| *id),
+        k.slab,
+        "polled on another thread than registered"
+    );
+    let expired = SLAB.with(|s| {
+        let mut s = s.borrow_mut();
+        match s.entries.get_mut(k.slot).and_then(Option::as_mut) {
+            Some(e) if e.expired => true,
+            Some(e) => {
+                match &e.waker {
+                    Some(w) if w.will_wake(cx.waker()) => {}
+                    _ => e.waker = Some(cx.waker().clone()),
+                }
+                false
+            }
+            None => true,
+        }
+    });
+    if expired {
+        *key = None;
+        remove(k);
+    }
+    expired
 }
 
 pin_project! {
@@ -83,7 +161,7 @@ pin_project! {
         #[pin]
         inner: F,
         timeout: Duration,
-        key: Option<usize>,
+        key: Option<Key>,
     }
 
     impl<F> PinnedDrop for Deadline<F> {
@@ -116,47 +194,84 @@ impl<F: Future> Future for Deadline<F> {
             }
             return Poll::Ready(Ok(v));
         }
-        match *this.key {
-            None => {
-                // First wait: the deadline starts now.
-                let deadline = Instant::now() + *this.timeout;
-                let start_ticker = SLAB.with(|s| {
-                    let mut s = s.borrow_mut();
-                    *this.key = Some(s.insert(Entry {
-                        deadline,
-                        waker: Some(cx.waker().clone()),
-                        expired: false,
-                    }));
-                    !std::mem::replace(&mut s.ticking, true)
-                });
-                if start_ticker {
-                    tokio::spawn(tick());
-                }
-                Poll::Pending
-            }
-            Some(k) => {
-                let expired = SLAB.with(|s| {
-                    let mut s = s.borrow_mut();
-                    match s.entries.get_mut(k).and_then(Option::as_mut) {
-                        Some(e) if e.expired => true,
-                        Some(e) => {
-                            match &e.waker {
-                                Some(w) if w.will_wake(cx.waker()) => {}
-                                _ => e.waker = Some(cx.waker().clone()),
-                            }
-                            false
-                        }
-                        None => true,
-                    }
-                });
-                if expired {
-                    *this.key = None;
-                    remove(k);
-                    Poll::Ready(Err(Elapsed))
-                } else {
-                    Poll::Pending
-                }
-            }
+        // The first wait starts the deadline.
+        let timeout = *this.timeout;
+        if poll_expired(this.key, || Instant::now() + timeout, cx) {
+            Poll::Ready(Err(Elapsed))
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+/// hyper's [`Timer`] on the slab (see the module documentation): its
+/// sleeps end between their deadline and [`TICK`] later. For the HTTP/1.1
+/// connections of the workers only.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CoarseTimer;
+
+impl Timer for CoarseTimer {
+    fn sleep(&self, duration: Duration) -> Pin<Box<dyn Sleep>> {
+        self.sleep_until(Instant::now() + duration)
+    }
+
+    fn sleep_until(&self, deadline: Instant) -> Pin<Box<dyn Sleep>> {
+        Box::pin(CoarseSleep {
+            deadline,
+            key: None,
+            fired: false,
+        })
+    }
+
+    fn reset(&self, sleep: &mut Pin<Box<dyn Sleep>>, new_deadline: Instant) {
+        match sleep.as_mut().downcast_mut_pin::<CoarseSleep>() {
+            Some(s) => s.get_mut().reset(new_deadline),
+            None => *sleep = self.sleep_until(new_deadline),
+        }
+    }
+}
+
+/// A sleep of [`CoarseTimer`]: registered in the slab when first polled.
+#[derive(Debug)]
+pub struct CoarseSleep {
+    deadline: Instant,
+    key: Option<Key>,
+    fired: bool,
+}
+
+impl CoarseSleep {
+    fn reset(&mut self, deadline: Instant) {
+        self.deadline = deadline;
+        self.fired = false;
+        if let Some(k) = self.key.take() {
+            remove(k);
+        }
+    }
+}
+
+impl Future for CoarseSleep {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        if !this.fired {
+            let deadline = this.deadline;
+            this.fired = poll_expired(&mut this.key, || deadline, cx);
+        }
+        if this.fired {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+impl Sleep for CoarseSleep {}
+
+impl Drop for CoarseSleep {
+    fn drop(&mut self) {
+        if let Some(k) = self.key.take() {
+            remove(k);
         }
     }
 }
@@ -209,6 +324,37 @@ mod tests {
 
     fn live() -> usize {
         SLAB.with(|s| s.borrow().live)
+    }
+
+    #[test]
+    fn coarse_sleeps_fire_reset_and_deregister() {
+        rt().block_on(async {
+            let t = CoarseTimer;
+            let started = Instant::now();
+            t.sleep(Duration::from_millis(150)).await;
+            let took = started.elapsed();
+            assert!(
+                took >= Duration::from_millis(150) && took < Duration::from_millis(150) + TICK * 3,
+                "{took:?}"
+            );
+            assert_eq!(live(), 0);
+
+            // Reset while registered: fires at the new deadline, not the old.
+            let mut s = t.sleep_until(Instant::now() + Duration::from_secs(60));
+            assert!(futures_poll_once(s.as_mut()).await.is_none());
+            assert_eq!(live(), 1);
+            let started = Instant::now();
+            t.reset(&mut s, Instant::now() + Duration::from_millis(100));
+            s.as_mut().await;
+            assert!(started.elapsed() < Duration::from_secs(1));
+            // Fired stays fired; a reset arms it again.
+            assert!(futures_poll_once(s.as_mut()).await.is_some());
+            t.reset(&mut s, Instant::now() + Duration::from_secs(60));
+            assert!(futures_poll_once(s.as_mut()).await.is_none());
+            assert_eq!(live(), 1);
+            drop(s);
+            assert_eq!(live(), 0, "a dropped sleep leaves the slab");
+        });
     }
 
     #[test]
