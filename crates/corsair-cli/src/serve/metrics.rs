@@ -4,6 +4,11 @@
 //! when a policy is (re)registered on load or reload, when an outcome code
 //! unknown to this build shows up, and when `/metrics` is rendered.
 //! Counters are keyed by policy name and survive reloads.
+//!
+//! The counters every request touches (requests, preflights, latency) are
+//! kept per worker, each worker's on cache lines of its own, and summed when
+//! rendered: one set written by every worker would bounce between the cores
+//! on every request.
 
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -11,6 +16,35 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use corsair::RequestKind;
+
+use super::workers;
+
+/// Copies of each per-worker counter set; worker `i` writes copy `i %
+/// SHARDS` (workers beyond that share).
+const SHARDS: usize = 8;
+
+/// One worker's copy of a counter set, on cache lines of its own.
+#[derive(Debug, Default)]
+#[repr(align(128))]
+struct Padded<T>(T);
+
+/// A counter set with a copy per worker.
+#[derive(Debug, Default)]
+struct PerWorker<T> {
+    shards: [Padded<T>; SHARDS],
+}
+
+impl<T> PerWorker<T> {
+    /// The calling worker's copy.
+    fn mine(&self) -> &T {
+        &self.shards[workers::current_id() % SHARDS].0
+    }
+
+    /// The sum of `f` over every copy.
+    fn sum(&self, f: impl Fn(&T) -> u64) -> u64 {
+        self.shards.iter().map(|s| f(&s.0)).sum()
+    }
+}
 
 /// Every request kind, in counter order.
 const KINDS: [RequestKind; 3] = [RequestKind::NotCors, RequestKind::Preflight, RequestKind::Actual];
@@ -45,8 +79,14 @@ fn kind_index(k: RequestKind) -> usize {
 #[derive(Debug, Default)]
 pub struct PolicyCounters {
     name: String,
-    requests: [[AtomicU64; OUTCOMES.len()]; KINDS.len()],
+    hot: PerWorker<PolicyHot>,
     other: Mutex<Vec<(usize, &'static str, u64)>>,
+}
+
+/// A policy's counters of every request, per worker.
+#[derive(Debug, Default)]
+struct PolicyHot {
+    requests: [[AtomicU64; OUTCOMES.len()]; KINDS.len()],
     preflights_accepted: AtomicU64,
     preflights_rejected: AtomicU64,
 }
@@ -57,7 +97,7 @@ impl PolicyCounters {
         let k = kind_index(kind);
         match OUTCOMES.iter().position(|o| *o == outcome) {
             Some(i) => {
-                self.requests[k][i].fetch_add(1, Relaxed);
+                self.hot.mine().requests[k][i].fetch_add(1, Relaxed);
             }
             None => {
                 let mut other = self.other.lock().unwrap_or_else(PoisonError::into_inner);
@@ -71,15 +111,16 @@ impl PolicyCounters {
 
     /// Counts a preflight answered by the gateway.
     pub fn preflight(&self, accepted: bool) {
+        let hot = self.hot.mine();
         if accepted {
-            self.preflights_accepted.fetch_add(1, Relaxed);
+            hot.preflights_accepted.fetch_add(1, Relaxed);
         } else {
-            self.preflights_rejected.fetch_add(1, Relaxed);
+            hot.preflights_rejected.fetch_add(1, Relaxed);
         }
     }
 }
 
-/// A cumulative-on-render latency histogram.
+/// A cumulative-on-render latency histogram, per worker.
 #[derive(Debug, Default)]
 struct Histogram {
     /// Per bucket (not cumulative), the last one being `+Inf`.
@@ -87,12 +128,13 @@ struct Histogram {
     sum_micros: AtomicU64,
 }
 
-impl Histogram {
+impl PerWorker<Histogram> {
     fn observe(&self, d: Duration) {
         let s = d.as_secs_f64();
         let i = BUCKETS.iter().position(|b| s <= *b).unwrap_or(BUCKETS.len());
-        self.counts[i].fetch_add(1, Relaxed);
-        self.sum_micros
+        let h = self.mine();
+        h.counts[i].fetch_add(1, Relaxed);
+        h.sum_micros
             .fetch_add(u64::try_from(d.as_micros()).unwrap_or(u64::MAX), Relaxed);
     }
 }
@@ -104,7 +146,7 @@ pub struct Metrics {
     uncovered: AtomicU64,
     upstream_unreachable: AtomicU64,
     upstream_timeout: AtomicU64,
-    latency: Histogram,
+    latency: PerWorker<Histogram>,
     open_connections: AtomicU64,
     connections: AtomicU64,
     connection_limit_waits: AtomicU64,
@@ -195,7 +237,7 @@ impl Metrics {
             let name = escape(&p.name);
             for (k, kind) in KINDS.iter().enumerate() {
                 for (i, outcome) in OUTCOMES.iter().enumerate() {
-                    let n = p.requests[k][i].load(Relaxed);
+                    let n = p.hot.sum(|h| h.requests[k][i].load(Relaxed));
                     // Successes always appear, rejections once seen.
                     let always = matches!(
                         (kind, *outcome),
@@ -238,12 +280,12 @@ impl Metrics {
             let _ = writeln!(
                 out,
                 "corsair_preflights_total{{policy=\"{name}\",result=\"accepted\"}} {}",
-                p.preflights_accepted.load(Relaxed)
+                p.hot.sum(|h| h.preflights_accepted.load(Relaxed))
             );
             let _ = writeln!(
                 out,
                 "corsair_preflights_total{{policy=\"{name}\",result=\"rejected\"}} {}",
-                p.preflights_rejected.load(Relaxed)
+                p.hot.sum(|h| h.preflights_rejected.load(Relaxed))
             );
         }
 
@@ -271,8 +313,8 @@ impl Metrics {
             "Time from the request head to the response head (preflights included).",
         );
         let mut cumulative = 0u64;
-        for (i, c) in self.latency.counts.iter().enumerate() {
-            cumulative += c.load(Relaxed);
+        for i in 0..=BUCKETS.len() {
+            cumulative += self.latency.sum(|h| h.counts[i].load(Relaxed));
             match BUCKETS.get(i) {
                 Some(b) => {
                     let _ = writeln!(
@@ -288,7 +330,7 @@ impl Metrics {
                 }
             }
         }
-        let sum = self.latency.sum_micros.load(Relaxed) as f64 / 1e6;
+        let sum = self.latency.sum(|h| h.sum_micros.load(Relaxed)) as f64 / 1e6;
         let _ = writeln!(out, "corsair_request_duration_seconds_sum {sum}");
         let _ = writeln!(out, "corsair_request_duration_seconds_count {cumulative}");
 

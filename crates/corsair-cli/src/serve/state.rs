@@ -6,8 +6,15 @@
 //! snapshot to the end, so a reload never changes the rules under a request
 //! in flight, and readers never wait for a reload (the new config is built
 //! before the write lock is taken).
+//!
+//! Each worker thread keeps its own handle on the active config, refreshed
+//! when a reload bumps the generation: taking a request's snapshot touches
+//! only memory of the calling thread (the lock word and the shared `Arc`'s
+//! count, written by every request, would bounce between the cores).
 
-use std::sync::atomic::AtomicBool;
+use std::cell::RefCell;
+use std::ops::Deref;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 
 use hyper::body::Incoming;
@@ -95,9 +102,36 @@ impl Active {
     }
 }
 
+/// A request's snapshot of the active config (see the module docs): an
+/// `Arc` of the calling thread's own around the shared one.
+#[derive(Clone)]
+pub struct Snapshot(Arc<ThreadHandle>);
+
+/// One thread's handle on a shared config: a separate allocation, so its
+/// count is written by that thread only.
+struct ThreadHandle(Arc<Active>);
+
+impl Deref for Snapshot {
+    type Target = Active;
+
+    fn deref(&self) -> &Active {
+        &self.0 .0
+    }
+}
+
+thread_local! {
+    /// This thread's snapshot: the `Shared` it belongs to (its id), the
+    /// generation it was taken at, and the snapshot.
+    static SNAPSHOT: RefCell<Option<(usize, u64, Snapshot)>> = const { RefCell::new(None) };
+}
+
 /// State shared by every connection and task.
 pub struct Shared {
     active: RwLock<Arc<Active>>,
+    /// Bumped by every swap of `active`.
+    generation: AtomicU64,
+    /// Tells this `Shared` apart from others in the thread-local snapshot.
+    id: usize,
     /// The upstream client for `https://` upstreams.
     pub client: UpstreamClient,
     /// The counters behind `/metrics`.
@@ -113,8 +147,11 @@ pub struct Shared {
 impl Shared {
     /// The shared state around the first config.
     pub fn new(active: Active, metrics: Metrics, listener_tls: bool, workers: usize) -> std::io::Result<Self> {
+        static NEXT_ID: AtomicUsize = AtomicUsize::new(0);
         Ok(Self {
             active: RwLock::new(Arc::new(active)),
+            generation: AtomicU64::new(0),
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             client: upstream_client()?,
             metrics,
             listener_tls,
@@ -123,15 +160,29 @@ impl Shared {
         })
     }
 
-    /// A snapshot of the active config.
-    pub fn active(&self) -> Arc<Active> {
-        self.active.read().unwrap_or_else(PoisonError::into_inner).clone()
+    /// A snapshot of the active config: the calling thread's own, unless a
+    /// swap happened since it was taken.
+    pub fn active(&self) -> Snapshot {
+        let generation = self.generation.load(Ordering::Acquire);
+        SNAPSHOT.with(|cell| {
+            let mut cached = cell.borrow_mut();
+            match &*cached {
+                Some((id, g, snap)) if *id == self.id && *g == generation => snap.clone(),
+                _ => {
+                    let shared = self.active.read().unwrap_or_else(PoisonError::into_inner).clone();
+                    let snap = Snapshot(Arc::new(ThreadHandle(shared)));
+                    *cached = Some((self.id, generation, snap.clone()));
+                    snap
+                }
+            }
+        })
     }
 
     /// Makes `next` the active config; requests already running keep theirs.
     pub fn swap(&self, next: Active) {
         let next = Arc::new(next);
         let old = std::mem::replace(&mut *self.active.write().unwrap_or_else(PoisonError::into_inner), next);
+        self.generation.fetch_add(1, Ordering::Release);
         drop(old); // outside the lock
     }
 }

@@ -165,6 +165,27 @@ struct Idle {
     since: Instant,
 }
 
+/// The idle stack of one worker. In an `Arc` of its own, so that the
+/// reference each response body keeps to it is counted in memory only that
+/// worker writes.
+#[derive(Default)]
+struct Shard {
+    idle: Mutex<Vec<Idle>>,
+}
+
+impl Shard {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Idle>> {
+        self.idle.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn put_back(&self, conn: Conn) {
+        self.lock().push(Idle {
+            conn,
+            since: Instant::now(),
+        });
+    }
+}
+
 /// A pool of HTTP/1.1 connections to one `host:port`.
 pub struct Http1Pool {
     /// `host:port` as written in the upstream URL, for connecting.
@@ -172,7 +193,7 @@ pub struct Http1Pool {
     /// The `Host` header sent upstream (the upstream URL's authority).
     host: HeaderValue,
     /// One stack of idle connections per worker.
-    shards: Box<[Mutex<Vec<Idle>>]>,
+    shards: Box<[Arc<Shard>]>,
 }
 
 impl Http1Pool {
@@ -191,21 +212,21 @@ impl Http1Pool {
         let pool = Arc::new(Self {
             addr,
             host,
-            shards: (0..workers.max(1)).map(|_| Mutex::new(Vec::new())).collect(),
+            shards: (0..workers.max(1)).map(|_| Arc::default()).collect(),
         });
         tokio::spawn(reap(Arc::downgrade(&pool)));
         pool
     }
 
     /// The idle stack of the calling worker.
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Idle>> {
-        lock(&self.shards[workers::current_id() % self.shards.len()])
+    fn shard(&self) -> &Arc<Shard> {
+        &self.shards[workers::current_id() % self.shards.len()]
     }
 
     /// Sends `req` (its URI in origin form, `/path?query`, its hop-by-hop
     /// headers removed) and returns the response head; the body streams
     /// from the connection, which returns to the pool at the body's end.
-    pub async fn send(self: &Arc<Self>, req: Request<Incoming>) -> Result<Response<UpstreamBody>, SendError> {
+    pub async fn send(&self, req: Request<Incoming>) -> Result<Response<UpstreamBody>, SendError> {
         let (parts, body) = req.into_parts();
         let has_body = !body.is_end_stream();
         // The client's length when it gave one (hyper checked it against
@@ -246,7 +267,7 @@ impl Http1Pool {
         }
     }
 
-    fn response(self: &Arc<Self>, conn: Conn, writer: Writer, head: h1::ResponseHead) -> Response<UpstreamBody> {
+    fn response(&self, conn: Conn, writer: Writer, head: h1::ResponseHead) -> Response<UpstreamBody> {
         let reader = match head.framing {
             Framing::Empty | Framing::Length(0) => Reader::Done,
             Framing::Length(n) => Reader::Length(n),
@@ -258,7 +279,7 @@ impl Http1Pool {
             writer,
             reader,
             keep_alive: head.keep_alive,
-            pool: Arc::downgrade(self),
+            pool: Arc::downgrade(self.shard()),
         };
         if matches!(body.reader, Reader::Done) {
             body.finish();
@@ -273,7 +294,7 @@ impl Http1Pool {
     /// An idle connection that is still open, if any.
     fn checkout(&self) -> Option<Conn> {
         loop {
-            let Idle { mut conn, since } = self.lock().pop()?;
+            let Idle { mut conn, since } = self.shard().lock().pop()?;
             if since.elapsed() > IDLE_TIMEOUT {
                 continue;
             }
@@ -300,13 +321,6 @@ impl Http1Pool {
             fields: Vec::new(),
             reused: false,
         })
-    }
-
-    fn put_back(&self, conn: Conn) {
-        self.lock().push(Idle {
-            conn,
-            since: Instant::now(),
-        });
     }
 }
 
@@ -522,7 +536,7 @@ pub struct UpstreamBody {
     writer: Writer,
     reader: Reader,
     keep_alive: bool,
-    pool: Weak<Http1Pool>,
+    pool: Weak<Shard>,
 }
 
 impl UpstreamBody {
@@ -631,7 +645,7 @@ async fn reap(pool: Weak<Http1Pool>) {
         let Some(pool) = pool.upgrade() else { return };
         for shard in pool.shards.iter() {
             let expired: Vec<Idle> = {
-                let mut idle = lock(shard);
+                let mut idle = shard.lock();
                 // Oldest first: everything before the first fresh one goes.
                 let keep = idle
                     .iter()
@@ -642,8 +656,4 @@ async fn reap(pool: Weak<Http1Pool>) {
             drop(expired); // outside the lock
         }
     }
-}
-
-fn lock(shard: &Mutex<Vec<Idle>>) -> std::sync::MutexGuard<'_, Vec<Idle>> {
-    shard.lock().unwrap_or_else(PoisonError::into_inner)
 }
