@@ -6,7 +6,7 @@ use std::fmt;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, StatusCode};
 
-use crate::headers::{append_vary, for_each_list_element};
+use crate::headers::{append_vary, for_each_list_element, MAX_EMPTY_ELEMENTS, MAX_OWS};
 use crate::method::{is_safelisted_method, is_token};
 use crate::policy::{Policy, MAX_HEADER_NAME};
 
@@ -20,6 +20,76 @@ pub const ACCESS_CONTROL_ALLOW_PRIVATE_NETWORK: HeaderName =
 const STAR: HeaderValue = HeaderValue::from_static("*");
 const TRUE: HeaderValue = HeaderValue::from_static("true");
 const VARY_ORIGIN: HeaderValue = HeaderValue::from_static("Origin");
+
+/// Request maps up to this size are scanned once for the CORS headers of
+/// a preflight rather than looked up name by name (four hashed lookups cost
+/// more than comparing a dozen names; browsers send about a dozen).
+const SCAN_MAX: usize = 16;
+
+/// The CORS request headers: the first line of each, and whether there are
+/// more lines of those that must have one.
+#[derive(Default)]
+struct Found<'a> {
+    origin: Option<&'a HeaderValue>,
+    more_origins: bool,
+    acrm: Option<&'a HeaderValue>,
+    more_acrm: bool,
+    acrh: Option<&'a HeaderValue>,
+    more_acrh: bool,
+    pna: Option<&'a HeaderValue>,
+}
+
+impl<'a> Found<'a> {
+    /// One pass over every line (for an OPTIONS request).
+    fn scan(headers: &'a HeaderMap) -> Self {
+        let mut f = Found::default();
+        for (name, value) in headers {
+            let (first, more) = if name == header::ORIGIN {
+                (&mut f.origin, &mut f.more_origins)
+            } else if name == header::ACCESS_CONTROL_REQUEST_METHOD {
+                (&mut f.acrm, &mut f.more_acrm)
+            } else if name == header::ACCESS_CONTROL_REQUEST_HEADERS {
+                (&mut f.acrh, &mut f.more_acrh)
+            } else if name == ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK {
+                if f.pna.is_none() {
+                    f.pna = Some(value);
+                }
+                continue;
+            } else {
+                continue;
+            };
+            if first.is_some() {
+                *more = true;
+            } else {
+                *first = Some(value);
+            }
+        }
+        f
+    }
+
+    /// Lookups by name: `Origin`, and for an OPTIONS request the others.
+    fn lookup(headers: &'a HeaderMap, options: bool) -> Self {
+        let mut f = Found::default();
+        let mut origins = headers.get_all(header::ORIGIN).iter();
+        f.origin = origins.next();
+        if f.origin.is_none() {
+            return f;
+        }
+        f.more_origins = origins.next().is_some();
+        if options {
+            let mut acrm = headers.get_all(header::ACCESS_CONTROL_REQUEST_METHOD).iter();
+            f.acrm = acrm.next();
+            f.more_acrm = acrm.next().is_some();
+            if f.acrm.is_some() {
+                let mut acrh = headers.get_all(header::ACCESS_CONTROL_REQUEST_HEADERS).iter();
+                f.acrh = acrh.next();
+                f.more_acrh = acrh.next().is_some();
+                f.pna = headers.get(ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK);
+            }
+        }
+        f
+    }
+}
 
 /// What kind of request this is, CORS-wise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -226,14 +296,18 @@ impl Policy {
     /// assert_eq!(d.rejection().unwrap().code(), "method_not_allowed");
     /// ```
     pub fn evaluate(&self, method: &Method, headers: &HeaderMap) -> Decision {
-        let mut origins = headers.get_all(header::ORIGIN).iter();
-        let Some(origin) = origins.next() else {
+        let is_options = method == Method::OPTIONS;
+        let f = if is_options && headers.len() <= SCAN_MAX {
+            Found::scan(headers)
+        } else {
+            Found::lookup(headers, is_options)
+        };
+        let Some(origin) = f.origin else {
             return Decision::new(RequestKind::NotCors);
         };
-        // One lookup of Access-Control-Request-Method serves both to classify
-        // the request and to check the method.
-        let acrm_lines = (method == Method::OPTIONS).then(|| headers.get_all(header::ACCESS_CONTROL_REQUEST_METHOD));
-        let preflight = acrm_lines.as_ref().is_some_and(|l| l.iter().next().is_some());
+        // A preflight: an OPTIONS request with Access-Control-Request-Method
+        // (`f.acrm` is only looked for on OPTIONS requests).
+        let preflight = f.acrm.is_some();
         let mut d = Decision::new(if preflight {
             RequestKind::Preflight
         } else {
@@ -241,7 +315,7 @@ impl Policy {
         });
 
         if !self.origins.any {
-            if origins.next().is_some() {
+            if f.more_origins {
                 return d.reject(Rejection::MultipleOrigins);
             }
             if origin.as_bytes() == b"null" {
@@ -257,17 +331,12 @@ impl Policy {
                 return d.reject(Rejection::OriginNotAllowed(origin.clone()));
             }
         }
-        if !preflight {
+        let Some(acrm) = f.acrm else {
             return d;
-        }
+        };
 
         // The method.
-        // (`acrm_lines` is `Some` here: a preflight is an OPTIONS request.)
-        let mut acrm_lines = acrm_lines.iter().flatten();
-        let Some(acrm) = acrm_lines.next() else {
-            return d.reject(Rejection::InvalidHeaders);
-        };
-        if acrm_lines.next().is_some() || !is_token(acrm.as_bytes()) {
+        if f.more_acrm || !is_token(acrm.as_bytes()) {
             return d.reject(Rejection::InvalidMethod(acrm.clone()));
         }
         let m = acrm.as_bytes();
@@ -277,12 +346,77 @@ impl Policy {
         }
         d.acrm = Some(acrm.clone());
 
-        // The headers.
-        let acrh = headers.get_all(header::ACCESS_CONTROL_REQUEST_HEADERS);
-        let mut lines = 0usize;
+        // The headers: one line (the usual case), or several joined.
+        let checked = match (f.acrh, f.more_acrh) {
+            (None, _) => Ok(None),
+            (Some(line), false) => match self.all_listed(line.as_bytes()) {
+                Some(true) => Ok(Some(line.clone())),
+                Some(false) => Ok(None),
+                None => self.check_request_headers(|| std::iter::once(line)),
+            },
+            (Some(_), true) => {
+                let lines = headers.get_all(header::ACCESS_CONTROL_REQUEST_HEADERS);
+                self.check_request_headers(|| lines.iter())
+            }
+        };
+        match checked {
+            Ok(acrh) => d.acrh = acrh,
+            Err(r) => return d.reject(r),
+        }
+
+        d.private_network = self.private_network && f.pna.is_some_and(|v| v.as_bytes() == b"true");
+        d
+    }
+
+    /// The usual `Access-Control-Request-Headers` line, decided in one
+    /// pass: every element, as sent, is a listed name. `Some(named)` when so
+    /// (`named`: the line names at least one header); `None` when the full
+    /// check must decide (a name not found as sent, whitespace or empty
+    /// elements beyond the limits, or a wildcard policy). Listed names are
+    /// lowercase tokens, so a name found here is one the full check accepts:
+    /// the full check only adds the token check and the lowercasing that
+    /// the rejections and the rare uppercase names need.
+    pub(crate) fn all_listed(&self, line: &[u8]) -> Option<bool> {
+        if self.any_header {
+            return None;
+        }
+        let (mut named, mut empty) = (false, 0usize);
+        for part in line.split(|&b| b == b',') {
+            let lead = part.iter().take_while(|&&b| b == b' ' || b == b'\t').count();
+            let trail = part[lead..]
+                .iter()
+                .rev()
+                .take_while(|&&b| b == b' ' || b == b'\t')
+                .count();
+            if lead > MAX_OWS || trail > MAX_OWS {
+                return None;
+            }
+            let name = &part[lead..part.len() - trail];
+            if name.is_empty() {
+                empty += 1;
+                if empty > MAX_EMPTY_ELEMENTS {
+                    return None;
+                }
+            } else if self.headers.contains(name) {
+                named = true;
+            } else {
+                return None;
+            }
+        }
+        Some(named)
+    }
+
+    /// Checks every name of the `Access-Control-Request-Headers` lines
+    /// `lines()` yields; returns them (joined when several) for the answer,
+    /// `None` when they name nothing.
+    pub(crate) fn check_request_headers<'a, I>(&self, lines: impl Fn() -> I) -> Result<Option<HeaderValue>, Rejection>
+    where
+        I: Iterator<Item = &'a HeaderValue>,
+    {
+        let mut count = 0usize;
         let mut names = 0usize;
-        let checked = for_each_list_element(acrh.iter(), |line_no, e| {
-            lines = lines.max(line_no + 1);
+        let checked = for_each_list_element(lines(), |line_no, e| {
+            count = count.max(line_no + 1);
             names += 1;
             if self.header_allowed(e.name) {
                 Ok(())
@@ -292,25 +426,17 @@ impl Policy {
         });
         match checked {
             Ok(()) => {}
-            Err(None) => return d.reject(Rejection::InvalidHeaders),
+            Err(None) => return Err(Rejection::InvalidHeaders),
             Err(Some((line_no, start, len))) => {
-                let line = acrh.iter().nth(line_no).cloned().unwrap_or(STAR);
-                return d.reject(Rejection::HeaderNotAllowed { line, start, len });
+                let line = lines().nth(line_no).cloned().unwrap_or(STAR);
+                return Err(Rejection::HeaderNotAllowed { line, start, len });
             }
         }
-        if names > 0 {
-            d.acrh = if lines == 1 {
-                acrh.iter().next().cloned()
-            } else {
-                join_lines(acrh.iter())
-            };
-        }
-
-        d.private_network = self.private_network
-            && headers
-                .get(ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK)
-                .is_some_and(|v| v.as_bytes() == b"true");
-        d
+        Ok(match (names, count) {
+            (0, _) => None,
+            (_, 1) => lines().next().cloned(),
+            _ => join_lines(lines()),
+        })
     }
 
     #[inline]
