@@ -14,32 +14,18 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use support_faults::{exchange, get, open_files_limit, read_request_head, read_response, request, target_of, Resp};
+use support_faults::{
+    exchange, fault_config, get, open_files_limit, read_request_head, read_response, request, target_of, Resp, GOOD,
+};
 use support_gateway::{free_addr, Gateway};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 
-const GOOD: &str = "https://app.example.com";
 const EVIL: &str = "https://evil.example";
 
-/// The gateway config (on a free loopback port) in front of `upstream`.
+/// The gateway config in front of `upstream`.
 fn config(upstream: &str, header_read_timeout: u64) -> String {
-    format!(
-        r#"listen = "127.0.0.1:0"
-upstream = "{upstream}"
-[limits]
-header_read_timeout = {header_read_timeout}
-upstream_timeout = 2
-max_header_bytes = 8192
-shutdown_grace = 10
-[[policy]]
-name = "api"
-allow_origins = ["{GOOD}"]
-allow_methods = ["PUT"]
-allow_headers = ["content-type"]
-allow_credentials = true
-"#
-    )
+    fault_config(upstream, header_read_timeout)
 }
 
 /// Asserts the policy's answer to an allowed origin is on `r`.

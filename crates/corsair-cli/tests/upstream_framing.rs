@@ -31,35 +31,17 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use support_faults::{get, header_of, read_request_head, read_response, request, target_of, Resp};
+use support_faults::{fault_config, get, header_of, read_request_head, read_response, request, target_of, Resp, GOOD};
 use support_gateway::Gateway;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 
-const GOOD: &str = "https://app.example.com";
-
 /// The bound on one client exchange.
 const CALL: Duration = Duration::from_secs(5);
 
-/// The gateway config: one worker, in front of `upstream`.
+/// The fault tests' config with one worker, in front of `upstream`.
 fn config(upstream: &str) -> String {
-    format!(
-        r#"listen = "127.0.0.1:0"
-upstream = "{upstream}"
-workers = 1
-[limits]
-header_read_timeout = 5
-upstream_timeout = 2
-max_header_bytes = 8192
-shutdown_grace = 10
-[[policy]]
-name = "api"
-allow_origins = ["{GOOD}"]
-allow_methods = ["PUT"]
-allow_headers = ["content-type"]
-allow_credentials = true
-"#
-    )
+    format!("workers = 1\n{}", fault_config(upstream, 5))
 }
 
 /// A scripted upstream and a gateway in front of it.
@@ -896,6 +878,8 @@ async fn upstream_request_head_is_rewritten_for_the_hop() {
             "TE: trailers",
             "Upgrade: websocket",
             "Proxy-Authorization: Basic eDp5",
+            "X-Forwarded-Proto: https",
+            "X-Forwarded-Host: spoofed.example",
             "X-Kept: yes",
         ],
     );
@@ -911,6 +895,14 @@ async fn upstream_request_head_is_rewritten_for_the_hop() {
     assert_eq!(header_of(&head, "x-forwarded-for").as_deref(), Some("127.0.0.1"));
     assert_eq!(header_of(&head, "x-forwarded-host").as_deref(), Some("gateway.test"));
     assert_eq!(header_of(&head, "x-forwarded-proto").as_deref(), Some("http"));
+    // The client's own X-Forwarded-Proto and -Host are replaced, not added to.
+    for name in ["x-forwarded-for:", "x-forwarded-proto:", "x-forwarded-host:"] {
+        let n = head
+            .lines()
+            .filter(|l| l.to_ascii_lowercase().starts_with(name))
+            .count();
+        assert_eq!(n, 1, "{name} {n} times:\n{head}");
+    }
     assert_eq!(header_of(&head, "origin").as_deref(), Some(GOOD));
     assert_eq!(header_of(&head, "x-kept").as_deref(), Some("yes"));
     for name in ["x-drop", "keep-alive", "te", "upgrade", "proxy-authorization"] {

@@ -98,14 +98,17 @@ pub struct ResponseHead {
 
 /// Writes the head of a request to the upstream into `out`: the request
 /// line with `target` (origin form), `host`, then `headers` except any
-/// `Host`, and `Transfer-Encoding: chunked` (dropping any `Content-Length`)
-/// when `chunked`. The caller has removed the hop-by-hop headers.
+/// `Host` and any name `set` replaces, then `set`'s values (a `None` value
+/// only removes the name), and `Transfer-Encoding: chunked` (dropping any
+/// `Content-Length`) when `chunked`. The caller has removed the hop-by-hop
+/// headers.
 pub fn encode_request_head(
     out: &mut Vec<u8>,
     method: &Method,
     target: &str,
     host: &HeaderValue,
     headers: &HeaderMap,
+    set: &[(&HeaderName, Option<&HeaderValue>)],
     chunked: bool,
 ) {
     out.extend_from_slice(method.as_str().as_bytes());
@@ -115,17 +118,27 @@ pub fn encode_request_head(
     out.extend_from_slice(host.as_bytes());
     out.extend_from_slice(b"\r\n");
     for (name, value) in headers {
-        if name == header::HOST || (chunked && name == header::CONTENT_LENGTH) {
+        if name == header::HOST || (chunked && name == header::CONTENT_LENGTH) || set.iter().any(|(n, _)| *n == name) {
             continue;
         }
-        out.extend_from_slice(name.as_str().as_bytes());
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(value.as_bytes());
-        out.extend_from_slice(b"\r\n");
+        field(out, name, value);
+    }
+    for (name, value) in set {
+        if let Some(v) = value {
+            field(out, name, v);
+        }
     }
     if chunked {
         out.extend_from_slice(b"transfer-encoding: chunked\r\n");
     }
+    out.extend_from_slice(b"\r\n");
+}
+
+/// `name: value` and CRLF.
+pub fn field(out: &mut Vec<u8>, name: &HeaderName, value: &HeaderValue) {
+    out.extend_from_slice(name.as_str().as_bytes());
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(value.as_bytes());
     out.extend_from_slice(b"\r\n");
 }
 
@@ -428,17 +441,35 @@ mod tests {
         h.append("x-a", HeaderValue::from_static("1"));
         h.append("x-a", HeaderValue::from_static("2"));
         let host = HeaderValue::from_static("127.0.0.1:8080");
+        h.insert("x-f", HeaderValue::from_static("spoofed"));
+        h.insert("x-g", HeaderValue::from_static("spoofed"));
         let mut out = Vec::new();
-        encode_request_head(&mut out, &Method::POST, "/p?q=1", &host, &h, false);
+        encode_request_head(&mut out, &Method::POST, "/p?q=1", &host, &h, &[], false);
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "POST /p?q=1 HTTP/1.1\r\nhost: 127.0.0.1:8080\r\ncontent-length: 5\r\nx-a: 1\r\nx-a: 2\r\n\r\n"
+            "POST /p?q=1 HTTP/1.1\r\nhost: 127.0.0.1:8080\r\ncontent-length: 5\r\nx-a: 1\r\nx-a: 2\r\n\
+             x-f: spoofed\r\nx-g: spoofed\r\n\r\n"
+        );
+        // Replaced names: the map's values go, the given ones are written
+        // (a `None` only removes).
+        let (xf, xg, v) = (
+            HeaderName::from_static("x-f"),
+            HeaderName::from_static("x-g"),
+            HeaderValue::from_static("mine"),
         );
         let mut out = Vec::new();
-        encode_request_head(&mut out, &Method::PUT, "/", &host, &h, true);
+        encode_request_head(
+            &mut out,
+            &Method::PUT,
+            "/",
+            &host,
+            &h,
+            &[(&xf, Some(&v)), (&xg, None)],
+            true,
+        );
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "PUT / HTTP/1.1\r\nhost: 127.0.0.1:8080\r\nx-a: 1\r\nx-a: 2\r\ntransfer-encoding: chunked\r\n\r\n"
+            "PUT / HTTP/1.1\r\nhost: 127.0.0.1:8080\r\nx-a: 1\r\nx-a: 2\r\nx-f: mine\r\ntransfer-encoding: chunked\r\n\r\n"
         );
     }
 

@@ -173,9 +173,6 @@ async fn forward(req: Request<Incoming>, ctx: &ConnCtx, active: &Active) -> Resp
             .and_then(|a| HeaderValue::from_str(a.as_str()).ok()),
     };
     strip_hop_by_hop(&mut parts.headers);
-    // One growth of the map at most for the three X-Forwarded-* headers.
-    parts.headers.reserve(3);
-    set_forwarded(&mut parts.headers, ctx, original_host.clone());
     parts.version = Version::HTTP_11;
     let timeout = cfg.limits.upstream_timeout;
     // For the logs: the path only (queries may carry secrets).
@@ -184,6 +181,7 @@ async fn forward(req: Request<Incoming>, ctx: &ConnCtx, active: &Active) -> Resp
 
     let result = match (&cfg.upstream, &active.http1) {
         (Upstream::Echo, _) => {
+            set_forwarded(&mut parts.headers, ctx, original_host.clone());
             parts.uri = Uri::from(path_and_query);
             if let Some(h) = original_host {
                 parts.headers.insert(header::HOST, h);
@@ -195,9 +193,17 @@ async fn forward(req: Request<Incoming>, ctx: &ConnCtx, active: &Active) -> Resp
         }
         (Upstream::Url(_), Some(pool)) => {
             // Origin form: the pool sends the upstream's Host; the client's
-            // Host travels in X-Forwarded-Host.
+            // Host travels in X-Forwarded-Host. The X-Forwarded-* headers
+            // go straight into the request head, not through the map.
             parts.uri = Uri::from(path_and_query);
-            let r = deadline::within(timeout, pool.send(Request::from_parts(parts, body))).await;
+            let xff = forwarded_for(&parts.headers, ctx);
+            let xfp = HeaderValue::from_static(ctx.scheme());
+            let set = [
+                (&X_FORWARDED_FOR, Some(&xff)),
+                (&X_FORWARDED_PROTO, Some(&xfp)),
+                (&X_FORWARDED_HOST, original_host.as_ref()),
+            ];
+            let r = deadline::within(timeout, pool.send(Request::from_parts(parts, body), &set)).await;
             upstream_outcome(
                 r.map(|r| r.map(|resp| resp.map(boxed)).map_err(|e| chain(&e))),
                 &method,
@@ -206,6 +212,7 @@ async fn forward(req: Request<Incoming>, ctx: &ConnCtx, active: &Active) -> Resp
             )
         }
         (Upstream::Url(base), None) => {
+            set_forwarded(&mut parts.headers, ctx, original_host.clone());
             let mut uri = base.clone().into_parts();
             uri.path_and_query = Some(path_and_query);
             parts.uri = match Uri::from_parts(uri) {
@@ -323,32 +330,36 @@ fn is_proxy_header(name: &str) -> bool {
 /// Sets `X-Forwarded-For` (the client's address appended to any the client
 /// sent), `X-Forwarded-Proto` and `X-Forwarded-Host` (replaced).
 fn set_forwarded(h: &mut HeaderMap, ctx: &ConnCtx, original_host: Option<HeaderValue>) {
-    if h.contains_key(X_FORWARDED_FOR) {
-        let mut xff = String::new();
-        for v in h.get_all(X_FORWARDED_FOR) {
-            if let Ok(s) = v.to_str() {
-                let s = s.trim();
-                if !s.is_empty() {
-                    xff.push_str(s);
-                    xff.push_str(", ");
-                }
-            }
-        }
-        let ip = ctx.peer_ip.as_bytes();
-        xff.push_str(std::str::from_utf8(ip).unwrap_or("unknown"));
-        match HeaderValue::from_str(&xff) {
-            Ok(v) => h.insert(X_FORWARDED_FOR, v),
-            Err(_) => h.insert(X_FORWARDED_FOR, ctx.peer_ip.clone()),
-        };
-    } else {
-        // The common case: no proxy before us; no formatting per request.
-        h.insert(X_FORWARDED_FOR, ctx.peer_ip.clone());
-    }
+    // One growth of the map at most for the three headers.
+    h.reserve(3);
+    h.insert(X_FORWARDED_FOR, forwarded_for(h, ctx));
     h.insert(X_FORWARDED_PROTO, HeaderValue::from_static(ctx.scheme()));
     match original_host {
         Some(v) => h.insert(X_FORWARDED_HOST, v),
         None => h.remove(X_FORWARDED_HOST),
     };
+}
+
+/// The `X-Forwarded-For` to send: the client's address, appended to the
+/// list the client sent, if any.
+fn forwarded_for(h: &HeaderMap, ctx: &ConnCtx) -> HeaderValue {
+    if !h.contains_key(X_FORWARDED_FOR) {
+        // The common case: no proxy before us; no formatting per request.
+        return ctx.peer_ip.clone();
+    }
+    let mut xff = String::new();
+    for v in h.get_all(X_FORWARDED_FOR) {
+        if let Ok(s) = v.to_str() {
+            let s = s.trim();
+            if !s.is_empty() {
+                xff.push_str(s);
+                xff.push_str(", ");
+            }
+        }
+    }
+    let ip = ctx.peer_ip.as_bytes();
+    xff.push_str(std::str::from_utf8(ip).unwrap_or("unknown"));
+    HeaderValue::from_str(&xff).unwrap_or_else(|_| ctx.peer_ip.clone())
 }
 
 /// An error answered by the gateway itself (the caller applies the policy).

@@ -41,7 +41,7 @@ use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::{Buf, Bytes, BytesMut};
-use http::header::{HeaderMap, HeaderValue, CONTENT_LENGTH};
+use http::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_LENGTH};
 use http::{Method, Request, Response};
 use http_body::{Body, Frame, SizeHint};
 use hyper::body::Incoming;
@@ -224,9 +224,14 @@ impl Http1Pool {
     }
 
     /// Sends `req` (its URI in origin form, `/path?query`, its hop-by-hop
-    /// headers removed) and returns the response head; the body streams
-    /// from the connection, which returns to the pool at the body's end.
-    pub async fn send(&self, req: Request<Incoming>) -> Result<Response<UpstreamBody>, SendError> {
+    /// headers removed), with the headers `set` replacing any of the same
+    /// name, and returns the response head; the body streams from the
+    /// connection, which returns to the pool at the body's end.
+    pub async fn send(
+        &self,
+        req: Request<Incoming>,
+        set: &[(&HeaderName, Option<&HeaderValue>)],
+    ) -> Result<Response<UpstreamBody>, SendError> {
         let (parts, body) = req.into_parts();
         let has_body = !body.is_end_stream();
         // The client's length when it gave one (hyper checked it against
@@ -247,6 +252,7 @@ impl Http1Pool {
                 target,
                 &self.host,
                 &parts.headers,
+                set,
                 chunked,
             );
             let mut writer = Writer::new(body.take(), chunked);
@@ -513,10 +519,7 @@ impl Writer {
 fn end_chunks(out: &mut Vec<u8>, trailers: &HeaderMap) {
     out.extend_from_slice(b"0\r\n");
     for (name, value) in trailers {
-        out.extend_from_slice(name.as_str().as_bytes());
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(value.as_bytes());
-        out.extend_from_slice(b"\r\n");
+        h1::field(out, name, value);
     }
     out.extend_from_slice(b"\r\n");
 }

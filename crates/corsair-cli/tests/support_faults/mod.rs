@@ -12,6 +12,31 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader as TokioBufReader};
 use tokio::net::TcpStream;
 
+/// The origin the fault tests' policy allows.
+pub const GOOD: &str = "https://app.example.com";
+
+/// The fault tests' gateway config (on a free loopback port) in front of
+/// `upstream`: the `api` policy allowing [`GOOD`] with credentials, tight
+/// limits.
+pub fn fault_config(upstream: &str, header_read_timeout: u64) -> String {
+    format!(
+        r#"listen = "127.0.0.1:0"
+upstream = "{upstream}"
+[limits]
+header_read_timeout = {header_read_timeout}
+upstream_timeout = 2
+max_header_bytes = 8192
+shutdown_grace = 10
+[[policy]]
+name = "api"
+allow_origins = ["{GOOD}"]
+allow_methods = ["PUT"]
+allow_headers = ["content-type"]
+allow_credentials = true
+"#
+    )
+}
+
 /// One HTTP/1.1 response as read off the wire.
 #[derive(Debug, Clone)]
 pub struct Resp {
