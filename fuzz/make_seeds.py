@@ -141,6 +141,28 @@ def evaluate_seeds():
     return out
 
 
+def upstream_response_seeds():
+    # (step: u8, head_request: bool, bytes): one byte each, then the input.
+    bodies = [
+        b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-A: 1\r\n\r\nhello",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;e=v\r\nhello\r\n0\r\nX-T: 1\r\n\r\n",
+        b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n",
+        b"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\n\r\nbody until close",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 3, 3\r\nConnection: close\r\n\r\nabcHTTP/1.1 200 OK\r\n\r\n",
+        b"HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n",
+        b"a\r\n0123456789\r\nA \r\n0123456789\r\n0\r\n\r\n",
+        b"ffffffffffffffff\r\n",
+        b"HTTP/1.1 101 Switching Protocols\r\n\r\n",
+    ]
+    out = []
+    for i, b in enumerate(bodies):
+        for step in (1, 3, 7, 255):
+            out.append(bytes([step, i % 2]) + b)
+    return out
+
+
+write("upstream_response", upstream_response_seeds())
 write("origin_pattern", PATTERNS)
 write("origin_differential", differential())
 write("acrh", acrh())
