@@ -15,7 +15,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use support_faults::{
-    exchange, fault_config, get, open_files_limit, read_request_head, read_response, request, target_of, Resp, GOOD,
+    assert_allowed, exchange, fault_config, get, open_files_limit, read_request_head, read_response, request,
+    target_of, Resp, GOOD,
 };
 use support_gateway::{free_addr, Gateway};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
@@ -26,17 +27,6 @@ const EVIL: &str = "https://evil.example";
 /// The gateway config in front of `upstream`.
 fn config(upstream: &str, header_read_timeout: u64) -> String {
     fault_config(upstream, header_read_timeout)
-}
-
-/// Asserts the policy's answer to an allowed origin is on `r`.
-fn assert_allowed(r: &Resp, what: &str) {
-    assert_eq!(r.all("access-control-allow-origin"), [GOOD], "{what}: {r:?}");
-    assert_eq!(
-        r.header("access-control-allow-credentials").as_deref(),
-        Some("true"),
-        "{what}"
-    );
-    assert!(r.varies_on_origin(), "{what}: no Vary: Origin");
 }
 
 /// Asserts no CORS grant is on `r`.

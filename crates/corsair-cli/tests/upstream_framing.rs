@@ -31,7 +31,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use support_faults::{fault_config, get, header_of, read_request_head, read_response, request, target_of, Resp, GOOD};
+use support_faults::{
+    assert_allowed, fault_config, get, header_of, read_request_head, read_response, request, target_of, Resp, GOOD,
+};
 use support_gateway::Gateway;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
@@ -54,17 +56,6 @@ async fn setup() -> (Upstream, Gateway) {
 // ---------------------------------------------------------------------------
 // Assertions
 // ---------------------------------------------------------------------------
-
-/// Asserts the policy's answer to an allowed origin is on `r`.
-fn assert_allowed(r: &Resp, what: &str) {
-    assert_eq!(r.all("access-control-allow-origin"), [GOOD], "{what}: {r:?}");
-    assert_eq!(
-        r.header("access-control-allow-credentials").as_deref(),
-        Some("true"),
-        "{what}"
-    );
-    assert!(r.varies_on_origin(), "{what}: no Vary: Origin");
-}
 
 /// Asserts `r` is a complete 200 with exactly `body`, with CORS headers.
 fn assert_ok(r: &Resp, body: &[u8], what: &str) {

@@ -59,6 +59,9 @@ pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The read buffer's size: a response head and a small body in one read.
 const READ_BUF: usize = 8 * 1024;
+/// The largest read: large bodies are read in growing reads (doubling while
+/// each read fills the buffer, as hyper's adaptive strategy), up to this.
+const MAX_READ: usize = 64 * 1024;
 /// Request body frames up to this size are copied next to their chunk
 /// framing (one write); larger ones are written from their own buffer.
 const COPY_MAX: usize = 4 * 1024;
@@ -136,15 +139,25 @@ struct Conn {
     fields: Vec<[u32; 4]>,
     /// Taken from the pool rather than just opened.
     reused: bool,
+    /// The size of the next read (see [`MAX_READ`]).
+    read_size: usize,
 }
 
 impl Conn {
     /// Reads more into the read buffer: `Ok(0)` at the end of the stream.
     fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
-        if self.rbuf.capacity() - self.rbuf.len() < READ_BUF / 4 {
-            self.rbuf.reserve(READ_BUF);
+        let want = self.read_size;
+        if self.rbuf.capacity() - self.rbuf.len() < want / 4 {
+            self.rbuf.reserve(want);
         }
-        poll_read_buf(Pin::new(&mut self.io), cx, &mut self.rbuf)
+        let room = self.rbuf.capacity() - self.rbuf.len();
+        let n = ready!(poll_read_buf(Pin::new(&mut self.io), cx, &mut self.rbuf))?;
+        if n == room && want < MAX_READ {
+            self.read_size = want * 2;
+        } else if n < want / 4 && want > READ_BUF {
+            self.read_size = want / 2;
+        }
+        Poll::Ready(Ok(n))
     }
 
     /// Writes all of `buf[*pos..]`, advancing `pos`.
@@ -178,7 +191,8 @@ impl Shard {
         self.idle.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn put_back(&self, conn: Conn) {
+    fn put_back(&self, mut conn: Conn) {
+        conn.read_size = READ_BUF;
         self.lock().push(Idle {
             conn,
             since: Instant::now(),
@@ -326,6 +340,7 @@ impl Http1Pool {
             wbuf: Vec::with_capacity(1024),
             fields: Vec::new(),
             reused: false,
+            read_size: READ_BUF,
         })
     }
 }

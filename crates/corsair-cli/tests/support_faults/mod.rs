@@ -37,6 +37,18 @@ allow_credentials = true
     )
 }
 
+/// Asserts the fault tests' policy answered `r` for [`GOOD`]: its origin,
+/// credentials, and `Vary: Origin`.
+pub fn assert_allowed(r: &Resp, what: &str) {
+    assert_eq!(r.all("access-control-allow-origin"), [GOOD], "{what}: {r:?}");
+    assert_eq!(
+        r.header("access-control-allow-credentials").as_deref(),
+        Some("true"),
+        "{what}"
+    );
+    assert!(r.varies_on_origin(), "{what}: no Vary: Origin");
+}
+
 /// One HTTP/1.1 response as read off the wire.
 #[derive(Debug, Clone)]
 pub struct Resp {
