@@ -441,4 +441,36 @@ mod tests {
         }
         assert!(!text.contains(r#"kind="not_cors",outcome="allowed""#), "{text}");
     }
+
+    /// Counts made on many workers (more than there are copies, so some
+    /// share one) all show up in the rendered sums.
+    #[test]
+    fn counts_of_every_worker_are_summed() {
+        let m = Metrics::default();
+        let p = m.policy("api");
+        std::thread::scope(|s| {
+            for id in 0..SHARDS + 3 {
+                let (m, p) = (&m, &p);
+                s.spawn(move || {
+                    super::workers::set_current_id(id);
+                    for _ in 0..1000 {
+                        p.request(RequestKind::Preflight, "allowed");
+                        p.preflight(true);
+                        m.observe(Duration::from_micros(100));
+                    }
+                });
+            }
+        });
+        let n = (SHARDS + 3) * 1000;
+        let text = m.render(false);
+        for want in [
+            format!(r#"corsair_requests_total{{policy="api",kind="preflight",outcome="allowed"}} {n}"#),
+            format!(r#"corsair_preflights_total{{policy="api",result="accepted"}} {n}"#),
+            format!(r#"corsair_request_duration_seconds_bucket{{le="0.0005"}} {n}"#),
+            format!("corsair_request_duration_seconds_count {n}"),
+            format!("corsair_request_duration_seconds_sum {}", n as f64 * 100e-6),
+        ] {
+            assert!(text.contains(&want), "missing {want}\n{text}");
+        }
+    }
 }

@@ -32,6 +32,12 @@ pub fn current_id() -> usize {
     WORKER_ID.with(Cell::get)
 }
 
+/// Makes the calling thread count as worker `id` (tests of per-worker state).
+#[cfg(test)]
+pub fn set_current_id(id: usize) {
+    WORKER_ID.with(|w| w.set(id));
+}
+
 struct Worker {
     handle: Handle,
     open: Arc<AtomicUsize>,
