@@ -40,7 +40,7 @@ use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 use http::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_LENGTH};
 use http::{Method, Request, Response};
 use http_body::{Body, Frame, SizeHint};
@@ -159,18 +159,18 @@ impl Conn {
         }
         Poll::Ready(Ok(n))
     }
+}
 
-    /// Writes all of `buf[*pos..]`, advancing `pos`.
-    fn poll_write_all(&mut self, cx: &mut Context<'_>, buf: &[u8], pos: &mut usize) -> Poll<io::Result<()>> {
-        while *pos < buf.len() {
-            match ready!(Pin::new(&mut self.io).poll_write(cx, &buf[*pos..])) {
-                Ok(0) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
-                Ok(n) => *pos += n,
-                Err(e) => return Poll::Ready(Err(e)),
-            }
+/// Writes all of `buf[*pos..]` to `io`, advancing `pos`.
+fn poll_write_all(io: &mut TcpStream, cx: &mut Context<'_>, buf: &[u8], pos: &mut usize) -> Poll<io::Result<()>> {
+    while *pos < buf.len() {
+        match ready!(Pin::new(&mut *io).poll_write(cx, &buf[*pos..])) {
+            Ok(0) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+            Ok(n) => *pos += n,
+            Err(e) => return Poll::Ready(Err(e)),
         }
-        Poll::Ready(Ok(()))
     }
+    Poll::Ready(Ok(()))
 }
 
 struct Idle {
@@ -416,9 +416,10 @@ struct Writer {
     chunked: bool,
     /// Bytes of `conn.wbuf` written.
     pos: usize,
-    /// A large body frame being written from its own buffer, then whether
-    /// a CRLF (the end of its chunk) follows it.
+    /// A large body frame being written from its own buffer (`data_pos`
+    /// of it written), then whether a CRLF (the end of its chunk) follows.
     data: Option<Bytes>,
+    data_pos: usize,
     crlf_after_data: bool,
     /// Everything was sent (or sending failed and stopped).
     finished: bool,
@@ -433,6 +434,7 @@ impl Writer {
             chunked,
             pos: 0,
             data: None,
+            data_pos: 0,
             crlf_after_data: false,
             finished: false,
             failed: false,
@@ -500,19 +502,11 @@ impl Writer {
                     }
                 }
             }
-            let wbuf = std::mem::take(&mut conn.wbuf);
-            let r = conn.poll_write_all(cx, &wbuf, &mut self.pos);
-            conn.wbuf = wbuf;
-            ready!(r).map_err(WriteError::Io)?;
-            if let Some(data) = &mut self.data {
-                while !data.is_empty() {
-                    match ready!(Pin::new(&mut conn.io).poll_write(cx, data)) {
-                        Ok(0) => return Poll::Ready(Err(WriteError::Io(io::ErrorKind::WriteZero.into()))),
-                        Ok(n) => data.advance(n),
-                        Err(e) => return Poll::Ready(Err(WriteError::Io(e))),
-                    }
-                }
+            ready!(poll_write_all(&mut conn.io, cx, &conn.wbuf, &mut self.pos)).map_err(WriteError::Io)?;
+            if let Some(data) = &self.data {
+                ready!(poll_write_all(&mut conn.io, cx, data, &mut self.data_pos)).map_err(WriteError::Io)?;
                 self.data = None;
+                self.data_pos = 0;
                 conn.wbuf.clear();
                 self.pos = 0;
                 if std::mem::take(&mut self.crlf_after_data) {
