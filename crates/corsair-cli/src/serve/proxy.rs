@@ -90,9 +90,10 @@ async fn serve(req: Request<Incoming>, ctx: &ConnCtx) -> Response<Body> {
     // One snapshot of the config for the whole request.
     let active = ctx.shared.active();
     let cfg = &*active.config;
-    let Some(route) = cfg.route(request_host(&req), req.uri().path()) else {
+    let host = request_host(&req);
+    let Some(route) = cfg.route(host.as_ref().and_then(|h| h.to_str().ok()), req.uri().path()) else {
         ctx.shared.metrics.uncovered();
-        return forward(req, ctx, &active).await;
+        return forward(req, host, ctx, &active).await;
     };
     let counters = cfg
         .policies
@@ -119,17 +120,21 @@ async fn serve(req: Request<Incoming>, ctx: &ConnCtx) -> Response<Body> {
         }
         return resp;
     }
-    let mut resp = forward(req, ctx, &active).await;
+    let mut resp = forward(req, host, ctx, &active).await;
     route.policy.apply(&decision, resp.headers_mut());
     resp
 }
 
 /// The host a request is for: the Host header, or the authority of the
-/// request target (HTTP/2 `:authority`).
-fn request_host<B>(req: &Request<B>) -> Option<&str> {
+/// request target (HTTP/2 `:authority`). Read once: it routes the request
+/// and travels upstream in `X-Forwarded-Host`.
+fn request_host<B>(req: &Request<B>) -> Option<HeaderValue> {
     match req.headers().get(header::HOST) {
-        Some(h) => h.to_str().ok(),
-        None => req.uri().authority().map(|a| a.as_str()),
+        Some(h) => Some(h.clone()),
+        None => req
+            .uri()
+            .authority()
+            .and_then(|a| HeaderValue::from_str(a.as_str()).ok()),
     }
 }
 
@@ -154,7 +159,13 @@ fn log_rejection<B>(route: &RoutedPolicy, req: &Request<B>, kind: &'static str, 
 
 /// Sends a request to the upstream (or the built-in echo) and returns its
 /// response with the hop-by-hop headers removed, or the gateway's own error.
-async fn forward(req: Request<Incoming>, ctx: &ConnCtx, active: &Active) -> Response<Body> {
+/// `original_host`: the request's [`request_host`].
+async fn forward(
+    req: Request<Incoming>,
+    original_host: Option<HeaderValue>,
+    ctx: &ConnCtx,
+    active: &Active,
+) -> Response<Body> {
     let cfg = &*active.config;
     if req.method() == Method::CONNECT {
         return gateway_error(StatusCode::METHOD_NOT_ALLOWED, "corsair: CONNECT is not supported\n");
@@ -165,15 +176,17 @@ async fn forward(req: Request<Incoming>, ctx: &ConnCtx, active: &Active) -> Resp
         Some(_) => return gateway_error(StatusCode::BAD_REQUEST, "corsair: the request target must be a path\n"),
         None => PathAndQuery::from_static("/"),
     };
-    let original_host = match parts.headers.get(header::HOST) {
-        Some(h) => Some(h.clone()),
-        None => parts
-            .uri
-            .authority()
-            .and_then(|a| HeaderValue::from_str(a.as_str()).ok()),
-    };
     strip_hop_by_hop(&mut parts.headers);
     parts.version = Version::HTTP_11;
+    // X-Forwarded-For (the client's address appended to any the client
+    // sent), -Proto and -Host (replacing the client's; no Host, none).
+    let xff = forwarded_for(&parts.headers, ctx);
+    let xfp = HeaderValue::from_static(ctx.scheme());
+    let forwarded = [
+        (&X_FORWARDED_FOR, Some(&xff)),
+        (&X_FORWARDED_PROTO, Some(&xfp)),
+        (&X_FORWARDED_HOST, original_host.as_ref()),
+    ];
     let timeout = cfg.limits.upstream_timeout;
     // For the logs: the path only (queries may carry secrets).
     let method = parts.method.clone();
@@ -181,9 +194,9 @@ async fn forward(req: Request<Incoming>, ctx: &ConnCtx, active: &Active) -> Resp
 
     let result = match (&cfg.upstream, &active.http1) {
         (Upstream::Echo, _) => {
-            set_forwarded(&mut parts.headers, ctx, original_host.clone());
+            set_headers(&mut parts.headers, &forwarded);
             parts.uri = Uri::from(path_and_query);
-            if let Some(h) = original_host {
+            if let Some(h) = original_host.clone() {
                 parts.headers.insert(header::HOST, h);
             }
             match deadline::within(timeout, Box::pin(echo::respond(Request::from_parts(parts, body)))).await {
@@ -196,14 +209,7 @@ async fn forward(req: Request<Incoming>, ctx: &ConnCtx, active: &Active) -> Resp
             // Host travels in X-Forwarded-Host. The X-Forwarded-* headers
             // go straight into the request head, not through the map.
             parts.uri = Uri::from(path_and_query);
-            let xff = forwarded_for(&parts.headers, ctx);
-            let xfp = HeaderValue::from_static(ctx.scheme());
-            let set = [
-                (&X_FORWARDED_FOR, Some(&xff)),
-                (&X_FORWARDED_PROTO, Some(&xfp)),
-                (&X_FORWARDED_HOST, original_host.as_ref()),
-            ];
-            let r = deadline::within(timeout, pool.send(Request::from_parts(parts, body), &set)).await;
+            let r = deadline::within(timeout, pool.send(Request::from_parts(parts, body), &forwarded)).await;
             upstream_outcome(
                 r.map(|r| r.map(|resp| resp.map(boxed)).map_err(|e| chain(&e))),
                 &method,
@@ -212,7 +218,7 @@ async fn forward(req: Request<Incoming>, ctx: &ConnCtx, active: &Active) -> Resp
             )
         }
         (Upstream::Url(base), None) => {
-            set_forwarded(&mut parts.headers, ctx, original_host.clone());
+            set_headers(&mut parts.headers, &forwarded);
             let mut uri = base.clone().into_parts();
             uri.path_and_query = Some(path_and_query);
             parts.uri = match Uri::from_parts(uri) {
@@ -327,17 +333,18 @@ fn is_proxy_header(name: &str) -> bool {
     name == "proxy" || name.starts_with("proxy-")
 }
 
-/// Sets `X-Forwarded-For` (the client's address appended to any the client
-/// sent), `X-Forwarded-Proto` and `X-Forwarded-Host` (replaced).
-fn set_forwarded(h: &mut HeaderMap, ctx: &ConnCtx, original_host: Option<HeaderValue>) {
-    // One growth of the map at most for the three headers.
-    h.reserve(3);
-    h.insert(X_FORWARDED_FOR, forwarded_for(h, ctx));
-    h.insert(X_FORWARDED_PROTO, HeaderValue::from_static(ctx.scheme()));
-    match original_host {
-        Some(v) => h.insert(X_FORWARDED_HOST, v),
-        None => h.remove(X_FORWARDED_HOST),
-    };
+/// Puts each header of `set` in `h`, replacing any of the same name (a
+/// `None` value only removes it): what the upstream client does while
+/// writing the request head, for the paths that go through a map.
+fn set_headers(h: &mut HeaderMap, set: &[(&HeaderName, Option<&HeaderValue>)]) {
+    // One growth of the map at most.
+    h.reserve(set.len());
+    for (name, value) in set {
+        match value {
+            Some(v) => h.insert(*name, (*v).clone()),
+            None => h.remove(*name),
+        };
+    }
 }
 
 /// The `X-Forwarded-For` to send: the client's address, appended to the
