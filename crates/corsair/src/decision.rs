@@ -381,17 +381,14 @@ impl Policy {
             return None;
         }
         let (mut named, mut empty) = (false, 0usize);
-        for part in line.split(|&b| b == b',') {
-            let lead = part.iter().take_while(|&&b| b == b' ' || b == b'\t').count();
-            let trail = part[lead..]
-                .iter()
-                .rev()
-                .take_while(|&&b| b == b' ' || b == b'\t')
-                .count();
-            if lead > MAX_OWS || trail > MAX_OWS {
-                return None;
+        let mut start = 0;
+        while let Some(rest) = line.get(start..) {
+            let end = rest.iter().position(|&b| b == b',').unwrap_or(rest.len());
+            let mut name = &rest[..end];
+            // Browsers send no whitespace ("a,b"): trim only when there is.
+            if let [b' ' | b'\t', ..] | [.., b' ' | b'\t'] = name {
+                name = trim_ows(name)?;
             }
-            let name = &part[lead..part.len() - trail];
             if name.is_empty() {
                 empty += 1;
                 if empty > MAX_EMPTY_ELEMENTS {
@@ -402,6 +399,7 @@ impl Policy {
             } else {
                 return None;
             }
+            start += end + 1;
         }
         Some(named)
     }
@@ -707,4 +705,13 @@ fn join_lines<'a>(lines: impl Iterator<Item = &'a HeaderValue>) -> Option<Header
         out.extend_from_slice(b);
     }
     HeaderValue::from_bytes(&out).ok()
+}
+
+/// A list element without its optional whitespace, `None` when either side
+/// has more than [`MAX_OWS`] bytes of it (the full check decides those).
+fn trim_ows(part: &[u8]) -> Option<&[u8]> {
+    let ows = |b: &&u8| **b == b' ' || **b == b'\t';
+    let lead = part.iter().take_while(ows).count();
+    let trail = part[lead..].iter().rev().take_while(ows).count();
+    (lead <= MAX_OWS && trail <= MAX_OWS).then(|| &part[lead..part.len() - trail])
 }
