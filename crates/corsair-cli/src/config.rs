@@ -209,7 +209,13 @@ pub struct Config {
 impl Config {
     /// The first policy covering a request, if any.
     pub fn route(&self, host: Option<&str>, path: &str) -> Option<&RoutedPolicy> {
-        self.policies.iter().find(|p| p.covers(host, path))
+        self.route_indexed(host, path).map(|(_, p)| p)
+    }
+
+    /// [`Config::route`], with the policy's index in `policies` (which
+    /// per-policy state, such as the gateway's counters, is indexed by).
+    pub fn route_indexed(&self, host: Option<&str>, path: &str) -> Option<(usize, &RoutedPolicy)> {
+        self.policies.iter().enumerate().find(|(_, p)| p.covers(host, path))
     }
 }
 

@@ -91,15 +91,11 @@ async fn serve(req: Request<Incoming>, ctx: &ConnCtx) -> Response<Body> {
     let active = ctx.shared.active();
     let cfg = &*active.config;
     let host = request_host(&req);
-    let Some(route) = cfg.route(host.as_ref().and_then(|h| h.to_str().ok()), req.uri().path()) else {
+    let Some((index, route)) = cfg.route_indexed(host.as_ref().and_then(|h| h.to_str().ok()), req.uri().path()) else {
         ctx.shared.metrics.uncovered();
         return forward(req, host, ctx, &active).await;
     };
-    let counters = cfg
-        .policies
-        .iter()
-        .position(|p| std::ptr::eq(p, route))
-        .and_then(|i| active.counters.get(i));
+    let counters = active.counters.get(index);
 
     let decision = route.policy.evaluate(req.method(), req.headers());
     if let Some(c) = counters {
