@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes BENCHMARKS.md from bench/results/ (micro.txt, criterion's
 estimates, gateway.json, machine.json) and bench/notes.md."""
-import json, os, re, sys
+import json, math, os, re, sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RES = os.path.join(ROOT, "bench", "results")
@@ -67,6 +67,31 @@ def gateway():
 def paired(ts, key):
     """The median over rounds of corsair's value over nginx's in the same round."""
     return median([a[key] / b[key] for a, b in zip(ts["corsair"]["runs"], ts["nginx"]["runs"])])
+
+
+def median_ci(xs):
+    """A distribution-free confidence interval for the median of `xs` (order
+    statistics, binomial with p = 1/2): the narrowest symmetric pair of order
+    statistics whose coverage is at least 95%, or the full range when the
+    sample is too small for 95%. Returns (low, high, coverage)."""
+    xs = sorted(xs)
+    n = len(xs)
+    if n == 0:
+        return float("nan"), float("nan"), 0.0
+    # P(X <= j) for X ~ Binomial(n, 1/2).
+    cdf, acc = [], 0
+    for j in range(n + 1):
+        acc += math.comb(n, j)
+        cdf.append(acc / 2 ** n)
+    k = 1
+    while k + 1 <= n // 2 and 1 - 2 * cdf[k] >= 0.95:
+        k += 1
+    return xs[k - 1], xs[n - k], 1 - 2 * cdf[k - 1] if k > 1 else 1 - 2 / 2 ** n
+
+
+def paired_ci(ts, key):
+    """[`median_ci`] of the per-round ratios [`paired`] takes the median of."""
+    return median_ci([a[key] / b[key] for a, b in zip(ts["corsair"]["runs"], ts["nginx"]["runs"])])
 
 
 def fmt_ns(ns):
@@ -176,6 +201,10 @@ def main():
       "over rounds of each round's own ratio — corsair and nginx run back to back in every round, so this ratio "
       "cancels the drift between rounds that the ratio of the two medians keeps (on this VM the same target's "
       "req/s moves by up to ±25% from one round to the next); the verdicts use it. Both are shown.\n")
+    cov = min(paired_ci(ts, "rps")[2] for ts in gw.values()) if gw else 0
+    w(f"The brackets give a distribution-free confidence interval (at least {cov:.0%}) for the paired median: "
+      "order statistics of the per-round ratios, so a verdict whose interval straddles 1.00x is within this "
+      "machine's noise in that run.\n")
     w("| workload | req/s, paired | req/s, of medians | p99, paired | p99, of medians | CPU per request | "
       "corsair RSS | corsair ≥ nginx req/s | p99 no worse | RSS ≤ 20 MB |")
     w("|---|---:|---:|---:|---:|---:|---:|:-:|:-:|:-:|")
@@ -183,9 +212,11 @@ def main():
         c, n = ts["corsair"], ts["nginx"]
         rr, pr = c["rps"] / n["rps"], c["p99"] / n["p99"]
         prr, ppr = paired(ts, "rps"), paired(ts, "p99_us")
+        rlo, rhi, _ = paired_ci(ts, "rps")
+        plo, phi, _ = paired_ci(ts, "p99_us")
         cr = c["cpu"] / n["cpu"] if n["cpu"] else float("nan")
-        w(f"| {wl} | **{prr:.2f}x** | {rr:.2f}x | **{ppr:.2f}x** | {pr:.2f}x | {cr:.2f}x | {c['rss'] / 1024:.1f} MB "
-          f"| {ok(prr >= 1)} | {ok(ppr <= 1)} | {ok(c['rss'] <= 20 * 1024)} |")
+        w(f"| {wl} | **{prr:.2f}x** [{rlo:.2f}–{rhi:.2f}] | {rr:.2f}x | **{ppr:.2f}x** [{plo:.2f}–{phi:.2f}] | {pr:.2f}x "
+          f"| {cr:.2f}x | {c['rss'] / 1024:.1f} MB | {ok(prr >= 1)} | {ok(ppr <= 1)} | {ok(c['rss'] <= 20 * 1024)} |")
     w("\nEvery round, raw (req/s; p99 in ms):\n")
     w("| workload | target | " + " | ".join(f"round {i + 1}" for i in range(graw["rounds"])) + " |")
     w("|---|---|" + "---:|" * graw["rounds"])
@@ -201,6 +232,7 @@ def main():
     json.dump({"micro": [{"shape": r["shape"], "ratio": r["corsair_ns"] / r["tower_ns"],
                           "ir_ratio": r["corsair_ir"] / r["tower_ir"]} for r in rows],
                "gateway": [{"workload": wl, "rps_ratio": paired(ts, "rps"), "p99_ratio": paired(ts, "p99_us"),
+                            "rps_ratio_ci": paired_ci(ts, "rps")[:2], "p99_ratio_ci": paired_ci(ts, "p99_us")[:2],
                             "rps_ratio_of_medians": ts["corsair"]["rps"] / ts["nginx"]["rps"],
                             "p99_ratio_of_medians": ts["corsair"]["p99"] / ts["nginx"]["p99"]}
                            for wl, ts in gw.items()]},
