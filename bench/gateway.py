@@ -174,6 +174,17 @@ def cpu_ticks(pids):
             pass
     return t
 
+def machine_ticks():
+    """(all CPU ticks, steal ticks) of the whole machine, from /proc/stat:
+    steal is the time the hypervisor ran someone else while this VM wanted
+    the CPU, the noise that no pairing of rounds can cancel."""
+    try:
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+        return sum(v[:8]), v[7] if len(v) > 7 else 0
+    except (OSError, ValueError):
+        return 0, 0
+
 def nginx_pids(master):
     out = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout.split()
     return [master] + [int(x) for x in out]
@@ -206,9 +217,11 @@ def run_wrk(port, workload, tmp, pids, cpu_pids):
     if pids is not None:
         th = threading.Thread(target=sample); th.start()
     c0 = cpu_ticks(cpu_pids())
+    m0 = machine_ticks()
     out = subprocess.run(["wrk", f"-t{THREADS}", f"-c{CONNS}", f"-d{DURATION}s", "--latency", "-s", script,
                           f"http://127.0.0.1:{port}/items/1"], capture_output=True, text=True)
     c1 = cpu_ticks(cpu_pids())
+    m1 = machine_ticks()
     stop.set()
     if th: th.join()
     m = re.search(r"WRKJSON (\{.*\})", out.stdout)
@@ -219,6 +232,8 @@ def run_wrk(port, workload, tmp, pids, cpu_pids):
     r["rss_kb_max"] = max(samples) if samples else None
     # CPU time of the server under test (for "direct", the upstream) per request.
     r["cpu_us_per_req"] = (c1 - c0) / TICK * 1e6 / max(r["requests"], 1)
+    # The machine's CPU stolen by the hypervisor during the run, in percent.
+    r["steal_pct"] = 100 * (m1[1] - m0[1]) / max(m1[0] - m0[0], 1)
     return r
 
 def main():
@@ -264,7 +279,7 @@ def main():
                     r = run_wrk(port, w, tmp, pids, cpids)
                     results[w][name].append(r)
                     print(f"round {rnd+1} {w:<9} {name:<8} {r['rps']:>10.0f} req/s  p50 {r['p50_us']:>6} us  "
-                          f"p99 {r['p99_us']:>6} us  cpu {r['cpu_us_per_req']:5.1f} us/req  non2xx {r['non2xx']}  rss {r['rss_kb_max']} kB", flush=True)
+                          f"p99 {r['p99_us']:>6} us  cpu {r['cpu_us_per_req']:5.1f} us/req  non2xx {r['non2xx']}  rss {r['rss_kb_max']} kB  steal {r['steal_pct']:.1f}%", flush=True)
             loads.append(os.getloadavg()[0])
         json.dump({"results": results, "idle_rss_kb": idle, "loadavg_after_rounds": loads,
                    "duration_s": DURATION, "conns": CONNS, "threads": THREADS, "rounds": ROUNDS,

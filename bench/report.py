@@ -123,6 +123,9 @@ def main():
         w(f"| {k} | `{m.get(k, '?')}` |")
     w(f"| load average before the micro-benchmarks | {m.get('load_before_micro', '?')} |")
     w(f"| load average before the load benchmark | {m.get('load_before_gateway', '?')} |")
+    if "steal_micro" in m:
+        w(f"| CPU stolen by the hypervisor during the micro-benchmarks | {m['steal_micro']} "
+          "(for the load benchmark: per round, under its raw table) |")
     w(f"| load average after each gateway round | {', '.join(f'{x:.2f}' for x in graw['loadavg_after_rounds'])} |")
     w(f"| other processes busy during the run | {m.get('busy', 'none seen')} |")
     w("")
@@ -217,12 +220,20 @@ def main():
         cr = c["cpu"] / n["cpu"] if n["cpu"] else float("nan")
         w(f"| {wl} | **{prr:.2f}x** [{rlo:.2f}–{rhi:.2f}] | {rr:.2f}x | **{ppr:.2f}x** [{plo:.2f}–{phi:.2f}] | {pr:.2f}x "
           f"| {cr:.2f}x | {c['rss'] / 1024:.1f} MB | {ok(prr >= 1)} | {ok(ppr <= 1)} | {ok(c['rss'] <= 20 * 1024)} |")
-    w("\nEvery round, raw (req/s; p99 in ms):\n")
+    steal = any("steal_pct" in r for ts in gw.values() for v in ts.values() for r in v["runs"])
+    w("\nEvery round, raw (req/s; p99 in ms)"
+      + ("; *steal*: the share of the machine's CPU time the hypervisor gave to other guests during that "
+         "round's three runs of the workload (from `/proc/stat`), the noise that pairing cannot cancel" if steal else "")
+      + ":\n")
     w("| workload | target | " + " | ".join(f"round {i + 1}" for i in range(graw["rounds"])) + " |")
     w("|---|---|" + "---:|" * graw["rounds"])
     for wl, ts in gw.items():
         for t, v in ts.items():
             w(f"| {wl} | {t} | " + " | ".join(f"{r['rps']:,.0f} ({r['p99_us'] / 1000:.1f})" for r in v["runs"]) + " |")
+        if steal:
+            rounds = zip(*(v["runs"] for v in ts.values()))
+            w(f"| {wl} | *steal* | " + " | ".join(
+                f"{sum(r.get('steal_pct', 0) for r in rs) / len(rs):.1f}%" for rs in rounds) + " |")
     w("")
     notes = os.path.join(ROOT, "bench", "notes.md")
     if os.path.exists(notes):
