@@ -64,9 +64,14 @@ def gateway():
     return g, out
 
 
+def round_ratios(ts, key):
+    """corsair's value over nginx's, round by round (they run back to back)."""
+    return [a[key] / b[key] for a, b in zip(ts["corsair"]["runs"], ts["nginx"]["runs"])]
+
+
 def paired(ts, key):
     """The median over rounds of corsair's value over nginx's in the same round."""
-    return median([a[key] / b[key] for a, b in zip(ts["corsair"]["runs"], ts["nginx"]["runs"])])
+    return median(round_ratios(ts, key))
 
 
 def median_ci(xs):
@@ -86,12 +91,12 @@ def median_ci(xs):
     k = 1
     while k + 1 <= n // 2 and 1 - 2 * cdf[k] >= 0.95:
         k += 1
-    return xs[k - 1], xs[n - k], 1 - 2 * cdf[k - 1] if k > 1 else 1 - 2 / 2 ** n
+    return xs[k - 1], xs[n - k], 1 - 2 * cdf[k - 1]
 
 
 def paired_ci(ts, key):
     """[`median_ci`] of the per-round ratios [`paired`] takes the median of."""
-    return median_ci([a[key] / b[key] for a, b in zip(ts["corsair"]["runs"], ts["nginx"]["runs"])])
+    return median_ci(round_ratios(ts, key))
 
 
 def fmt_ns(ns):
