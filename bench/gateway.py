@@ -15,7 +15,7 @@ CONNS = int(os.environ.get("CONNS", "50"))
 THREADS = int(os.environ.get("THREADS", "1"))
 CORSAIR = os.environ.get("CORSAIR", os.path.join(ROOT, "target/release/corsair"))
 UPSTREAM = os.environ.get("UPSTREAM", os.path.join(ROOT, "target/release/examples/bench_upstream"))
-P_UP, P_CORSAIR, P_NGINX = 39080, 39081, 39082
+P_UP, P_CORSAIR, P_NGINX, P_CORSAIR1 = 39080, 39081, 39082, 39083
 ORIGIN = "https://app.example.com"
 NCPU = os.cpu_count() or 1
 
@@ -39,6 +39,13 @@ expose_headers = {json.dumps(EXPOSE)}
 allow_credentials = true
 max_age = {MAX_AGE}
 """
+
+# The same gateway with one worker thread (`workers = 1`), measured beside the
+# default (one worker per core) for information: on a 2-core machine that wrk
+# shares, fewer workers wake less often (bench/notes.md, stop 11). The
+# verdicts use the default.
+CORSAIR1_TOML = CORSAIR_TOML.replace(f'listen = "127.0.0.1:{P_CORSAIR}"',
+                                     f'listen = "127.0.0.1:{P_CORSAIR1}"\nworkers = 1')
 
 def nginx_conf(tmp):
     origins = "\n".join(f'        "{o}" $http_origin;' for o in ORIGINS)
@@ -246,6 +253,8 @@ def main():
             f.write(body + LUA_COMMON)
     with open(os.path.join(tmp, "corsair.toml"), "w") as f:
         f.write(CORSAIR_TOML)
+    with open(os.path.join(tmp, "corsair1.toml"), "w") as f:
+        f.write(CORSAIR1_TOML)
     with open(os.path.join(tmp, "nginx.conf"), "w") as f:
         f.write(nginx_conf(tmp))
     shutil.copy(os.path.join(tmp, "nginx.conf"), os.path.join(os.path.dirname(out_path), "nginx.conf"))
@@ -259,14 +268,19 @@ def main():
         cs = subprocess.Popen([CORSAIR, "serve", "--config", os.path.join(tmp, "corsair.toml")],
                               stderr=open(os.path.join(tmp, "corsair.log"), "w"), env=env)
         procs.append(cs)
+        cs1 = subprocess.Popen([CORSAIR, "serve", "--config", os.path.join(tmp, "corsair1.toml")],
+                               stderr=open(os.path.join(tmp, "corsair1.log"), "w"), env=env)
+        procs.append(cs1)
         nx = subprocess.Popen(["nginx", "-p", tmp, "-c", os.path.join(tmp, "nginx.conf"), "-g", "daemon off;"],
                               stderr=open(os.path.join(tmp, "nginx.log"), "w"))
         procs.append(nx)
-        wait_port(P_CORSAIR); wait_port(P_NGINX)
-        check(P_CORSAIR, tmp); check(P_NGINX, tmp)
+        wait_port(P_CORSAIR); wait_port(P_NGINX); wait_port(P_CORSAIR1)
+        check(P_CORSAIR, tmp); check(P_NGINX, tmp); check(P_CORSAIR1, tmp)
+        # corsair and nginx are neighbours in both orders, and so are nginx and corsair-1w.
         targets = [("direct", P_UP, None, lambda: [up.pid]), ("corsair", P_CORSAIR, lambda: [cs.pid], lambda: [cs.pid]),
-                   ("nginx", P_NGINX, lambda: nginx_pids(nx.pid), lambda: nginx_pids(nx.pid))]
-        idle = {"corsair": rss_kb([cs.pid]), "nginx": rss_kb(nginx_pids(nx.pid))}
+                   ("nginx", P_NGINX, lambda: nginx_pids(nx.pid), lambda: nginx_pids(nx.pid)),
+                   ("corsair-1w", P_CORSAIR1, lambda: [cs1.pid], lambda: [cs1.pid])]
+        idle = {"corsair": rss_kb([cs.pid]), "nginx": rss_kb(nginx_pids(nx.pid)), "corsair-1w": rss_kb([cs1.pid])}
         results = {w: {t[0]: [] for t in targets} for w in LUA}
         # Warm-up: a short run on each, to fill pools and page in code.
         for _, port, _, _ in targets:
@@ -278,7 +292,7 @@ def main():
                 for name, port, pids, cpids in order:
                     r = run_wrk(port, w, tmp, pids, cpids)
                     results[w][name].append(r)
-                    print(f"round {rnd+1} {w:<9} {name:<8} {r['rps']:>10.0f} req/s  p50 {r['p50_us']:>6} us  "
+                    print(f"round {rnd+1} {w:<9} {name:<10} {r['rps']:>10.0f} req/s  p50 {r['p50_us']:>6} us  "
                           f"p99 {r['p99_us']:>6} us  cpu {r['cpu_us_per_req']:5.1f} us/req  non2xx {r['non2xx']}  rss {r['rss_kb_max']} kB  steal {r['steal_pct']:.1f}%", flush=True)
             loads.append(os.getloadavg()[0])
         json.dump({"results": results, "idle_rss_kb": idle, "loadavg_after_rounds": loads,

@@ -186,7 +186,8 @@ def main():
 
     w("## 2. Gateway: `corsair serve` vs nginx, upstream alone as the baseline\n")
     w(f"wrk on loopback, `-t{graw['threads']} -c{graw['conns']} -d{graw['duration_s']}s --latency`, "
-      f"{graw['rounds']} rounds; in each round every workload runs on direct → corsair → nginx "
+      f"{graw['rounds']} rounds; in each round every workload runs on "
+      f"{' → '.join(next(iter(graw['results'].values())).keys())} "
       "(reversed order on even rounds) so the machine's drift hits all of them alike. The tables show the "
       "median of the rounds (req/s, p50, p99) and the largest RSS sampled every 250 ms under load "
       "(nginx: master + workers). CPU per request: user + system time of the server under test (for *direct*, the "
@@ -196,8 +197,10 @@ def main():
       "upstream's `Access-Control-Allow-Origin: *`; the script checks both with curl before loading them.\n")
     w("Workloads: **preflight** (OPTIONS with Origin, ACRM PUT, ACRH), **actual** (GET with an allowed Origin), "
       "**mixed** (a wrk Lua script cycling OPTIONS, GET, GET, PUT with a 2-byte body).\n")
-    w(f"Idle RSS before the load: corsair {graw['idle_rss_kb']['corsair'] / 1024:.1f} MB, "
-      f"nginx {graw['idle_rss_kb']['nginx'] / 1024:.1f} MB ({m['nproc']} workers + master).\n")
+    one = graw["idle_rss_kb"].get("corsair-1w")
+    w(f"Idle RSS before the load: corsair {graw['idle_rss_kb']['corsair'] / 1024:.1f} MB"
+      + (f" (with `workers = 1`: {one / 1024:.1f} MB)" if one else "")
+      + f", nginx {graw['idle_rss_kb']['nginx'] / 1024:.1f} MB ({m['nproc']} workers + master).\n")
     w("| workload | target | req/s | p50 | p99 | CPU per request | RSS under load | non-2xx/errors |")
     w("|---|---|---:|---:|---:|---:|---:|---:|")
     for wl, ts in gw.items():
@@ -226,9 +229,21 @@ def main():
         w(f"| {wl} | **{prr:.2f}x** [{rlo:.2f}–{rhi:.2f}] | {rr:.2f}x | **{ppr:.2f}x** [{plo:.2f}–{phi:.2f}] | {pr:.2f}x "
           f"| {cr:.2f}x | {c['rss'] / 1024:.1f} MB | {ok(prr >= 1)} | {ok(ppr <= 1)} | {ok(c['rss'] <= 20 * 1024)} |")
     steal = any("steal_pct" in r for ts in gw.values() for v in ts.values() for r in v["runs"])
+    if all("corsair-1w" in ts for ts in gw.values()):
+        w("\nFor information, not a verdict: the same gateway with one worker thread (`workers = 1`; the default "
+          "is one per core), paired with nginx in the same rounds. On this 2-core machine, which wrk shares, fewer "
+          "workers wake less often (see \"Stop 11\" below); a gateway with cores of its own wants one per core.\n")
+        w("| workload | req/s, paired | p99, paired | CPU per request | RSS under load |")
+        w("|---|---:|---:|---:|---:|")
+        for wl, ts in gw.items():
+            one = {"corsair": ts["corsair-1w"], "nginx": ts["nginx"]}
+            lo, hi, _ = paired_ci(one, "rps")
+            cr = ts["corsair-1w"]["cpu"] / ts["nginx"]["cpu"] if ts["nginx"]["cpu"] else float("nan")
+            w(f"| {wl} | {paired(one, 'rps'):.2f}x [{lo:.2f}–{hi:.2f}] | {paired(one, 'p99_us'):.2f}x | {cr:.2f}x "
+              f"| {ts['corsair-1w']['rss'] / 1024:.1f} MB |")
     w("\nEvery round, raw (req/s; p99 in ms)"
       + ("; *steal*: the share of the machine's CPU time the hypervisor gave to other guests during that "
-         "round's three runs of the workload (from `/proc/stat`), the noise that pairing cannot cancel" if steal else "")
+         "round's runs of the workload (from `/proc/stat`), the noise that pairing cannot cancel" if steal else "")
       + ":\n")
     w("| workload | target | " + " | ".join(f"round {i + 1}" for i in range(graw["rounds"])) + " |")
     w("|---|---|" + "---:|" * graw["rounds"])
