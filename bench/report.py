@@ -197,9 +197,9 @@ def main():
       "upstream's `Access-Control-Allow-Origin: *`; the script checks both with curl before loading them.\n")
     w("Workloads: **preflight** (OPTIONS with Origin, ACRM PUT, ACRH), **actual** (GET with an allowed Origin), "
       "**mixed** (a wrk Lua script cycling OPTIONS, GET, GET, PUT with a 2-byte body).\n")
-    one = graw["idle_rss_kb"].get("corsair-1w")
+    idle_one = graw["idle_rss_kb"].get("corsair-1w")
     w(f"Idle RSS before the load: corsair {graw['idle_rss_kb']['corsair'] / 1024:.1f} MB"
-      + (f" (with `workers = 1`: {one / 1024:.1f} MB)" if one else "")
+      + (f" (with `workers = 1`: {idle_one / 1024:.1f} MB)" if idle_one else "")
       + f", nginx {graw['idle_rss_kb']['nginx'] / 1024:.1f} MB ({m['nproc']} workers + master).\n")
     w("| workload | target | req/s | p50 | p99 | CPU per request | RSS under load | non-2xx/errors |")
     w("|---|---|---:|---:|---:|---:|---:|---:|")
