@@ -313,6 +313,10 @@ async fn upstream_down_is_502_readable_by_allowed_origins() {
         .await
         .unwrap();
         assert_eq!(r.status, StatusCode::NO_CONTENT);
+        // The log is read from the gateway's stderr by another thread: wait
+        // for it, then check that there is no more than expected.
+        gw.wait_log("upstream unreachable (502)", 3, Duration::from_secs(5))
+            .await;
         assert_eq!(gw.logs_with("upstream unreachable (502)").len(), 3);
         assert!(gw
             .metrics()
@@ -337,6 +341,7 @@ async fn slow_upstream_is_504_readable_by_allowed_origins() {
         );
         assert_eq!(r.header("access-control-allow-origin").as_deref(), Some(APP));
         assert_eq!(r.vary(), ["origin"]);
+        gw.wait_log("upstream timed out (504)", 1, Duration::from_secs(5)).await;
         assert_eq!(gw.logs_with("upstream timed out (504)").len(), 1);
         // The gateway still serves.
         assert_eq!(get(&gw.url("/api/fast"), &[]).await.status, 200);
@@ -421,11 +426,9 @@ async fn connections_beyond_the_limit_wait_their_turn() {
             waited > Duration::from_millis(1000),
             "served at once ({waited:?}) despite max_connections = 1"
         );
-        assert_eq!(
-            gw.logs_with("connection limit reached; new connections wait in the backlog")
-                .len(),
-            1
-        );
+        let limit = "connection limit reached; new connections wait in the backlog";
+        gw.wait_log(limit, 1, Duration::from_secs(5)).await;
+        assert_eq!(gw.logs_with(limit).len(), 1);
     })
     .await;
 }
@@ -656,6 +659,7 @@ async fn reload_under_traffic_loses_no_request() {
         let total = total.load(Ordering::Relaxed);
         assert!(failures.is_empty(), "{} of {total} requests failed: {:?}", failures.len(), &failures[..]);
         assert!(total > 100, "only {total} requests");
+        gw.wait_log("SIGHUP: reloading the config", 1, Duration::from_secs(5)).await;
         assert_eq!(gw.logs_with("SIGHUP: reloading the config").len(), 1);
     })
     .await;
@@ -724,8 +728,11 @@ async fn embedded_default_allows_localhost_with_the_echo_upstream() {
         );
         let r = get(&gw.url("/hello"), &[("origin", "https://evil.example")]).await;
         assert_eq!(r.header("access-control-allow-origin"), None);
+        gw.wait_log("proxying to the built-in echo service", 1, Duration::from_secs(5))
+            .await;
         let start = &gw.logs_with("proxying to the built-in echo service");
         assert_eq!(start.len(), 1);
+        gw.wait_log("policy", 1, Duration::from_secs(5)).await;
         assert_eq!(gw.logs_with("policy")[0]["policy"], "local-development");
     })
     .await;
