@@ -655,9 +655,11 @@ async fn reload_under_traffic_loses_no_request() {
         for w in workers {
             w.await.unwrap();
         }
-        let failures = failures.lock().unwrap();
         let total = total.load(Ordering::Relaxed);
-        assert!(failures.is_empty(), "{} of {total} requests failed: {:?}", failures.len(), &failures[..]);
+        {
+            let failures = failures.lock().unwrap();
+            assert!(failures.is_empty(), "{} of {total} requests failed: {:?}", failures.len(), &failures[..]);
+        }
         assert!(total > 100, "only {total} requests");
         gw.wait_log("SIGHUP: reloading the config", 1, Duration::from_secs(5)).await;
         assert_eq!(gw.logs_with("SIGHUP: reloading the config").len(), 1);
