@@ -127,8 +127,7 @@ async fn cors_headers_on_proxied_requests() {
         assert_eq!(r.header("access-control-allow-credentials"), None);
         assert_eq!(r.vary(), ["accept-encoding", "origin"]);
         assert_eq!(up.seen().len(), 2);
-        gw.wait_log("CORS request rejected", 1, Duration::from_secs(5)).await;
-        let line = &gw.logs_with("CORS request rejected")[0];
+        let line = &gw.wait_log("CORS request rejected", 1, Duration::from_secs(5)).await[0];
         assert_eq!(line["policy"], "api");
         assert_eq!(line["origin"], EVIL);
         assert_eq!(line["reason"], "origin_not_allowed");
@@ -219,9 +218,9 @@ async fn preflights_are_answered_never_forwarded_and_counted() {
             "a preflight reached the upstream: {:?}",
             up.seen()
         );
-        gw.wait_log("CORS request rejected", 3, Duration::from_secs(5)).await;
         let reasons: Vec<String> = gw
-            .logs_with("CORS request rejected")
+            .wait_log("CORS request rejected", 3, Duration::from_secs(5))
+            .await
             .iter()
             .map(|l| l["reason"].as_str().unwrap().to_owned())
             .collect();
@@ -313,11 +312,12 @@ async fn upstream_down_is_502_readable_by_allowed_origins() {
         .await
         .unwrap();
         assert_eq!(r.status, StatusCode::NO_CONTENT);
-        // The log is read from the gateway's stderr by another thread: wait
-        // for it, then check that there is no more than expected.
-        gw.wait_log("upstream unreachable (502)", 3, Duration::from_secs(5))
-            .await;
-        assert_eq!(gw.logs_with("upstream unreachable (502)").len(), 3);
+        assert_eq!(
+            gw.wait_log("upstream unreachable (502)", 3, Duration::from_secs(5))
+                .await
+                .len(),
+            3
+        );
         assert!(gw
             .metrics()
             .await
@@ -341,8 +341,12 @@ async fn slow_upstream_is_504_readable_by_allowed_origins() {
         );
         assert_eq!(r.header("access-control-allow-origin").as_deref(), Some(APP));
         assert_eq!(r.vary(), ["origin"]);
-        gw.wait_log("upstream timed out (504)", 1, Duration::from_secs(5)).await;
-        assert_eq!(gw.logs_with("upstream timed out (504)").len(), 1);
+        assert_eq!(
+            gw.wait_log("upstream timed out (504)", 1, Duration::from_secs(5))
+                .await
+                .len(),
+            1
+        );
         // The gateway still serves.
         assert_eq!(get(&gw.url("/api/fast"), &[]).await.status, 200);
     })
@@ -427,8 +431,7 @@ async fn connections_beyond_the_limit_wait_their_turn() {
             "served at once ({waited:?}) despite max_connections = 1"
         );
         let limit = "connection limit reached; new connections wait in the backlog";
-        gw.wait_log(limit, 1, Duration::from_secs(5)).await;
-        assert_eq!(gw.logs_with(limit).len(), 1);
+        assert_eq!(gw.wait_log(limit, 1, Duration::from_secs(5)).await.len(), 1);
     })
     .await;
 }
@@ -661,8 +664,12 @@ async fn reload_under_traffic_loses_no_request() {
             assert!(failures.is_empty(), "{} of {total} requests failed: {:?}", failures.len(), &failures[..]);
         }
         assert!(total > 100, "only {total} requests");
-        gw.wait_log("SIGHUP: reloading the config", 1, Duration::from_secs(5)).await;
-        assert_eq!(gw.logs_with("SIGHUP: reloading the config").len(), 1);
+        assert_eq!(
+            gw.wait_log("SIGHUP: reloading the config", 1, Duration::from_secs(5))
+                .await
+                .len(),
+            1
+        );
     })
     .await;
 }
@@ -730,12 +737,14 @@ async fn embedded_default_allows_localhost_with_the_echo_upstream() {
         );
         let r = get(&gw.url("/hello"), &[("origin", "https://evil.example")]).await;
         assert_eq!(r.header("access-control-allow-origin"), None);
-        gw.wait_log("proxying to the built-in echo service", 1, Duration::from_secs(5))
+        let start = &gw
+            .wait_log("proxying to the built-in echo service", 1, Duration::from_secs(5))
             .await;
-        let start = &gw.logs_with("proxying to the built-in echo service");
         assert_eq!(start.len(), 1);
-        gw.wait_log("policy", 1, Duration::from_secs(5)).await;
-        assert_eq!(gw.logs_with("policy")[0]["policy"], "local-development");
+        assert_eq!(
+            gw.wait_log("policy", 1, Duration::from_secs(5)).await[0]["policy"],
+            "local-development"
+        );
     })
     .await;
 }

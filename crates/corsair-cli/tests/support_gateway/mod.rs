@@ -169,10 +169,16 @@ impl Gateway {
         })
     }
 
-    /// Waits until a line with `message` appears `n` times.
-    pub async fn wait_log(&self, message: &str, n: usize, timeout: Duration) {
+    /// Waits until a line with `message` appears `n` times, and returns
+    /// every such line (the log is read from the gateway's stderr by another
+    /// thread, so a line written before an answer may arrive after it).
+    pub async fn wait_log(&self, message: &str, n: usize, timeout: Duration) -> Vec<Value> {
         let deadline = Instant::now() + timeout;
-        while self.logs_with(message).len() < n {
+        loop {
+            let lines = self.logs_with(message);
+            if lines.len() >= n {
+                return lines;
+            }
             assert!(
                 Instant::now() < deadline,
                 "no {message:?} ×{n} in the log:\n{}",
