@@ -46,6 +46,7 @@ max_age = {MAX_AGE}
 # verdicts use the default.
 CORSAIR1_TOML = CORSAIR_TOML.replace(f'listen = "127.0.0.1:{P_CORSAIR}"',
                                      f'listen = "127.0.0.1:{P_CORSAIR1}"\nworkers = 1')
+assert CORSAIR1_TOML != CORSAIR_TOML, "the listen line of CORSAIR_TOML changed"
 
 def nginx_conf(tmp):
     origins = "\n".join(f'        "{o}" $http_origin;' for o in ORIGINS)
@@ -251,10 +252,9 @@ def main():
     for name, body in LUA.items():
         with open(os.path.join(tmp, f"{name}.lua"), "w") as f:
             f.write(body + LUA_COMMON)
-    with open(os.path.join(tmp, "corsair.toml"), "w") as f:
-        f.write(CORSAIR_TOML)
-    with open(os.path.join(tmp, "corsair1.toml"), "w") as f:
-        f.write(CORSAIR1_TOML)
+    for name, text in (("corsair.toml", CORSAIR_TOML), ("corsair1.toml", CORSAIR1_TOML)):
+        with open(os.path.join(tmp, name), "w") as f:
+            f.write(text)
     with open(os.path.join(tmp, "nginx.conf"), "w") as f:
         f.write(nginx_conf(tmp))
     shutil.copy(os.path.join(tmp, "nginx.conf"), os.path.join(os.path.dirname(out_path), "nginx.conf"))
@@ -265,12 +265,12 @@ def main():
         procs.append(up)
         wait_port(P_UP)
         env = dict(os.environ, RUST_LOG="warn")
-        cs = subprocess.Popen([CORSAIR, "serve", "--config", os.path.join(tmp, "corsair.toml")],
-                              stderr=open(os.path.join(tmp, "corsair.log"), "w"), env=env)
-        procs.append(cs)
-        cs1 = subprocess.Popen([CORSAIR, "serve", "--config", os.path.join(tmp, "corsair1.toml")],
-                               stderr=open(os.path.join(tmp, "corsair1.log"), "w"), env=env)
-        procs.append(cs1)
+        def corsair(name):
+            p = subprocess.Popen([CORSAIR, "serve", "--config", os.path.join(tmp, f"{name}.toml")],
+                                 stderr=open(os.path.join(tmp, f"{name}.log"), "w"), env=env)
+            procs.append(p)
+            return p
+        cs, cs1 = corsair("corsair"), corsair("corsair1")
         nx = subprocess.Popen(["nginx", "-p", tmp, "-c", os.path.join(tmp, "nginx.conf"), "-g", "daemon off;"],
                               stderr=open(os.path.join(tmp, "nginx.log"), "w"))
         procs.append(nx)
