@@ -23,8 +23,8 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use serde_json::{json, Value};
 
 use crate::client::Client;
-use crate::config::{self, Config};
 use crate::{CheckArgs, Format};
+use corsair_gateway::config::{self, Config};
 
 /// An error that ends `check` with exit status 2.
 #[derive(Debug)]

@@ -20,7 +20,6 @@ macro_rules! out {
 mod audit;
 mod check;
 mod client;
-mod config;
 mod serve;
 mod validate;
 
@@ -151,7 +150,7 @@ fn main() -> ExitCode {
         Command::Audit(args) => audit::run(args),
         Command::Validate(args) => validate::run(args),
         Command::Config(ConfigCommand::Default) => {
-            out!("{}", config::DEFAULT_CONFIG);
+            out!("{}", corsair_gateway::DEFAULT_CONFIG);
             ExitCode::SUCCESS
         }
     }

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use crate::config;
+use corsair_gateway::config;
 
 /// Prints every problem (file, key, what is wrong) and exits 1, or a summary
 /// of the policies and exits 0.

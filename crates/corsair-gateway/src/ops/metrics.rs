@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use corsair::RequestKind;
 
-use super::workers;
+use crate::runtime::workers;
 
 /// Copies of each per-worker counter set; worker `i` writes copy `i %
 /// SHARDS` (workers beyond that share).
@@ -452,7 +452,7 @@ mod tests {
             for id in 0..SHARDS + 3 {
                 let (m, p) = (&m, &p);
                 s.spawn(move || {
-                    super::workers::set_current_id(id);
+                    crate::runtime::workers::set_current_id(id);
                     for _ in 0..1000 {
                         p.request(RequestKind::Preflight, "allowed");
                         p.preflight(true);

@@ -19,8 +19,8 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tracing::{debug, warn};
 
-use super::proxy::{full, Body};
-use super::state::Shared;
+use crate::proxy::{full, Body};
+use crate::state::Shared;
 
 /// Serves the admin endpoints until the task is aborted.
 pub async fn serve(listener: TcpListener, shared: Arc<Shared>) {

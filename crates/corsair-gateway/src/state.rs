@@ -17,21 +17,14 @@ use std::ops::Deref;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 
-use hyper::body::Incoming;
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tokio_rustls::TlsAcceptor;
 use tracing::{info, warn};
 
-use super::metrics::{Metrics, PolicyCounters};
-use super::tls;
-use super::upstream::Http1Pool;
 use crate::config::{Config, ConfigFileError, Upstream};
-
-/// The HTTP(S) client to the upstream: pooled keep-alive connections.
-pub type UpstreamClient = Client<HttpsConnector<HttpConnector>, Incoming>;
+use crate::listener::tls;
+use crate::ops::metrics::{Metrics, PolicyCounters};
+use crate::upstream::https::{self, UpstreamClient};
+use crate::upstream::pool::Http1Pool;
 
 /// One validated config with everything derived from it.
 pub struct Active {
@@ -57,6 +50,7 @@ impl Active {
         listener_tls: bool,
         metrics: &Metrics,
         workers: usize,
+        rt: &tokio::runtime::Handle,
     ) -> Result<Self, ConfigFileError> {
         let tls = match (&config.tls, listener_tls) {
             (Some(t), true) => Some(tls::acceptor(t, &config.source)?),
@@ -89,7 +83,7 @@ impl Active {
         let http1 = match &config.upstream {
             Upstream::Url(u) if u.scheme_str() == Some("http") => match previous {
                 Some(p) if p.config.upstream == config.upstream && p.http1.is_some() => p.http1.clone(),
-                _ => u.authority().map(|a| Http1Pool::new(a, workers)),
+                _ => u.authority().map(|a| Http1Pool::new(a, workers, rt)),
             },
             _ => None,
         };
@@ -142,21 +136,31 @@ pub struct Shared {
     pub draining: AtomicBool,
     /// How many worker threads serve connections (fixed at start).
     pub workers: usize,
+    /// The runtime the gateway was bound on (accept loop, admin, reload,
+    /// the pools' idle reapers).
+    pub runtime: tokio::runtime::Handle,
 }
 
 impl Shared {
     /// The shared state around the first config.
-    pub fn new(active: Active, metrics: Metrics, listener_tls: bool, workers: usize) -> std::io::Result<Self> {
+    pub fn new(
+        active: Active,
+        metrics: Metrics,
+        listener_tls: bool,
+        workers: usize,
+        runtime: tokio::runtime::Handle,
+    ) -> std::io::Result<Self> {
         static NEXT_ID: AtomicUsize = AtomicUsize::new(0);
         Ok(Self {
             active: RwLock::new(Arc::new(active)),
             generation: AtomicU64::new(0),
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-            client: upstream_client()?,
+            client: https::upstream_client()?,
             metrics,
             listener_tls,
             draining: AtomicBool::new(false),
             workers,
+            runtime,
         })
     }
 
@@ -185,32 +189,6 @@ impl Shared {
         self.generation.fetch_add(1, Ordering::Release);
         drop(old); // outside the lock
     }
-}
-
-fn upstream_client() -> std::io::Result<UpstreamClient> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = match hyper_rustls::HttpsConnectorBuilder::new().with_provider_and_native_roots(provider.clone()) {
-        Ok(b) => b,
-        Err(e) => {
-            tracing::debug!(error = %e, "no usable system CA certificates; using the Mozilla roots for https upstreams");
-            hyper_rustls::HttpsConnectorBuilder::new()
-                .with_provider_and_webpki_roots(provider)
-                .map_err(std::io::Error::other)?
-        }
-    };
-    let mut http = HttpConnector::new();
-    http.enforce_http(false);
-    http.set_nodelay(true);
-    let connector = builder
-        .https_or_http()
-        .enable_http1()
-        .enable_http2()
-        .wrap_connector(http);
-    Ok(Client::builder(TokioExecutor::new())
-        .timer(TokioTimer::new())
-        .pool_timer(TokioTimer::new())
-        .pool_idle_timeout(std::time::Duration::from_secs(60))
-        .build(connector))
 }
 
 /// Logs the policies of a config, one line each.

@@ -11,7 +11,7 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use serde_json::{json, Map, Value};
 
-use super::proxy::{full, Body};
+use crate::proxy::{full, Body};
 
 /// Answers one request.
 pub async fn respond(req: Request<Incoming>) -> Response<Body> {

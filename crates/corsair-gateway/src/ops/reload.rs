@@ -1,12 +1,16 @@
-//! Config reload: on SIGHUP, or when the file's content changes (it is read
-//! once a second and compared with the last version seen, which catches
-//! in-place writes and atomic renames alike, with no extra dependency).
+//! Config reload: on SIGHUP (with [`crate::Options::handle_signals`]), when
+//! the file's content changes (with [`crate::Options::watch_config`]: it is
+//! read once a second and compared with the last version seen, which
+//! catches in-place writes and atomic renames alike, with no extra
+//! dependency), or when the embedder asks ([`crate::Handle::reload`],
+//! [`crate::Handle::replace`]).
 //!
 //! A new config is fully validated and built (TLS certificates included)
 //! before it replaces the active one in a single pointer swap; requests in
 //! flight finish under the config they started with. A config that fails
 //! is refused with each of its problems logged, and the previous one keeps
-//! serving. `--listen`/`--upstream` still override the file after a reload.
+//! serving. The [`crate::Overrides`] still replace the file's values after
+//! a reload.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -14,57 +18,23 @@ use std::time::Duration;
 
 use tracing::{error, info, warn};
 
-use super::state::{self, Active, Shared};
-use super::Overrides;
-use crate::config::{self, ConfigFileError, Problem};
+use crate::config::{self, Config, ConfigFileError, Problem};
+use crate::runtime::signals::Hangup;
+use crate::runtime::Overrides;
+use crate::state::{self, Active, Shared};
 
 /// How often the file is checked for changes.
 const POLL: Duration = Duration::from_secs(1);
 
-/// The SIGHUP stream, registered before the gateway announces itself (the
-/// default action of SIGHUP would end the process).
-pub struct Hangup {
-    #[cfg(unix)]
-    signal: Option<tokio::signal::unix::Signal>,
-}
-
-/// Registers the SIGHUP handler.
-pub fn hangup_signal() -> Hangup {
-    #[cfg(unix)]
-    {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
-            Ok(s) => Hangup { signal: Some(s) },
-            Err(e) => {
-                warn!(error = %e, "cannot listen for SIGHUP; reloads follow file changes only");
-                Hangup { signal: None }
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        Hangup {}
-    }
-}
-
-impl Hangup {
-    async fn recv(&mut self) {
-        #[cfg(unix)]
-        if let Some(s) = &mut self.signal {
-            if s.recv().await.is_some() {
-                return;
-            }
-        }
-        std::future::pending::<()>().await;
-    }
-}
-
-/// Watches for reasons to reload until the task is aborted.
-pub async fn run(
+/// Watches for reasons to reload until the task is aborted: the file's
+/// content changing (when `watch`), and SIGHUP (when `hangup`).
+pub(crate) async fn watch(
     shared: Arc<Shared>,
     path: Option<PathBuf>,
     overrides: Overrides,
     initial: Vec<u8>,
-    mut hangup: Hangup,
+    watch: bool,
+    mut hangup: Option<Hangup>,
 ) {
     let mut last = initial;
     let mut tick = tokio::time::interval(POLL);
@@ -73,12 +43,17 @@ pub async fn run(
     let mut read_error_logged = false;
     loop {
         let forced = tokio::select! {
-            _ = tick.tick() => false,
-            () = hangup.recv() => true,
+            _ = tick.tick(), if watch => false,
+            () = async {
+                match &mut hangup {
+                    Some(h) => h.recv().await,
+                    None => std::future::pending().await,
+                }
+            } => true,
         };
         let Some(path) = path.as_deref() else {
             if forced {
-                info!("SIGHUP: serving the embedded default; there is no file to reload");
+                info!("SIGHUP: serving a config that was not read from a file; nothing to reload");
             }
             continue;
         };
@@ -102,12 +77,18 @@ pub async fn run(
             continue;
         }
         last = text;
-        apply(&shared, path, &last, &overrides);
+        let _ = apply_text(&shared, path, &last, &overrides);
     }
 }
 
-/// Validates and activates a new config text; returns whether it was taken.
-fn apply(shared: &Shared, path: &Path, text: &[u8], overrides: &Overrides) -> bool {
+/// Reads, validates and activates the config file at `path`.
+pub(crate) fn reload_file(shared: &Shared, path: &Path, overrides: &Overrides) -> Result<(), ConfigFileError> {
+    let text = std::fs::read(path).map_err(|e| ConfigFileError::single(path, format!("cannot read the file: {e}")))?;
+    apply_text(shared, path, &text, overrides)
+}
+
+/// Validates and activates a new config text.
+fn apply_text(shared: &Shared, path: &Path, text: &[u8], overrides: &Overrides) -> Result<(), ConfigFileError> {
     let file = path.display().to_string();
     let parsed = match std::str::from_utf8(text) {
         Ok(t) => config::parse(t, &file, path.parent()),
@@ -119,10 +100,28 @@ fn apply(shared: &Shared, path: &Path, text: &[u8], overrides: &Overrides) -> bo
             }],
         }),
     };
+    apply(
+        shared,
+        parsed.map(|mut c| {
+            overrides.apply(&mut c);
+            c
+        }),
+    )
+}
+
+/// Builds and activates `config`, or refuses it (logged and counted); the
+/// previous config keeps serving on refusal.
+pub(crate) fn apply(shared: &Shared, config: Result<Config, ConfigFileError>) -> Result<(), ConfigFileError> {
     let current = shared.active();
-    let built = parsed.and_then(|mut c| {
-        overrides.apply(&mut c);
-        Active::build(c, Some(&current), shared.listener_tls, &shared.metrics, shared.workers)
+    let built = config.and_then(|c| {
+        Active::build(
+            c,
+            Some(&current),
+            shared.listener_tls,
+            &shared.metrics,
+            shared.workers,
+            &shared.runtime,
+        )
     });
     match built {
         Ok(next) => {
@@ -133,21 +132,21 @@ fn apply(shared: &Shared, path: &Path, text: &[u8], overrides: &Overrides) -> bo
             drop(current);
             shared.swap(next);
             shared.metrics.reload(true);
-            info!(file = %file, policies = cfg.policies.len(), "config reloaded");
+            info!(file = %cfg.source, policies = cfg.policies.len(), "config reloaded");
             state::log_policies(&cfg);
-            true
+            Ok(())
         }
         Err(e) => {
             for p in &e.problems {
                 error!(file = %e.file, key = %p.key, problem = %p.message, "config problem");
             }
             error!(
-                file = %file,
+                file = %e.file,
                 problems = e.problems.len(),
                 "config reload refused; the previous config keeps serving"
             );
             shared.metrics.reload(false);
-            false
+            Err(e)
         }
     }
 }

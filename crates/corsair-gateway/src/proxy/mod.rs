@@ -19,11 +19,11 @@ use http_body_util::{BodyExt, Empty, Full};
 use hyper::body::Incoming;
 use tracing::{debug, info, warn};
 
-use super::deadline;
-use super::echo;
-use super::metrics::UpstreamError;
-use super::state::{Active, Shared};
 use crate::config::{RoutedPolicy, Upstream};
+use crate::ops::metrics::UpstreamError;
+use crate::runtime::deadline;
+use crate::state::{Active, Shared};
+use crate::upstream::echo;
 
 /// The response body type of the gateway.
 pub type Body = BoxBody<Bytes, BoxError>;

@@ -13,6 +13,8 @@
 //!   `431 Request Header Fields Too Large` and the connection is closed;
 //!   on HTTP/2 it is the SETTINGS_MAX_HEADER_LIST_SIZE advertised to clients.
 
+pub(crate) mod tls;
+
 use std::convert::Infallible;
 use std::future::Future;
 use std::io;
@@ -33,11 +35,11 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tracing::{debug, warn};
 
-use super::deadline::CoarseTimer;
-use super::proxy::{self, ConnCtx};
-use super::state::Shared;
-use super::workers::Workers;
 use crate::config::Limits;
+use crate::proxy::{self, ConnCtx};
+use crate::runtime::deadline::CoarseTimer;
+use crate::runtime::workers::Workers;
+use crate::state::Shared;
 
 /// The client connection preface of HTTP/2 (RFC 9113 §3.4).
 const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";

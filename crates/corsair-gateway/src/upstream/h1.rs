@@ -1,8 +1,10 @@
 //! The HTTP/1.1 wire format of the gateway's upstream client, without I/O:
 //! the request head it writes, the response head it reads (and what that
 //! head says about the body's framing and the connection's reuse), and the
-//! chunked transfer coding. [`super::upstream`] drives these over a socket;
+//! chunked transfer coding. [`super::pool`] drives these over a socket;
 //! the unit tests below drive them over byte slices cut at every boundary.
+//!
+//! Public so that the fuzz targets can reach it; not a stable API.
 //!
 //! Strict where leniency lets one response be read as two (RFC 9112 §6.3,
 //! §11.2): a `Transfer-Encoding` next to a `Content-Length`, differing or
@@ -87,9 +89,13 @@ pub enum Framing {
 /// A final response head.
 #[derive(Debug)]
 pub struct ResponseHead {
+    /// The final status (never 1xx).
     pub status: StatusCode,
+    /// HTTP/1.0 or HTTP/1.1.
     pub version: Version,
+    /// The header fields.
     pub headers: HeaderMap,
+    /// How the body is delimited.
     pub framing: Framing,
     /// Whether the connection may carry another request once the body has
     /// been read: HTTP/1.1, no `Connection: close`, not close-delimited.

@@ -1,34 +1,16 @@
-//! The corsair config file: TOML model, loading, validation and routing.
-//!
-//! Every problem is collected (not just the first) and reported with the
-//! file, the key and what is wrong.
+//! The config file: its TOML model (unknown keys are errors), loading and
+//! validation. Every problem is collected, not just the first, and reported
+//! with the file, the key and what is wrong.
 
-use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use corsair::{Policy, PolicyConfig};
+use corsair::PolicyConfig;
 use serde::Deserialize;
 
-/// The embedded default, printed by `corsair config default` and used by
-/// `corsair serve` without `--config`.
-pub const DEFAULT_CONFIG: &str = include_str!("default.toml");
-
-/// The value of `upstream` that selects the built-in echo upstream.
-pub const BUILTIN_ECHO: &str = "builtin:echo";
-
-/// The most worker threads `workers` may ask for.
-pub const MAX_WORKERS: usize = 256;
-
-impl Config {
-    /// The number of worker threads to run: `workers`, or one per CPU.
-    pub fn worker_count(&self) -> usize {
-        self.workers
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get))
-    }
-}
+use super::{Config, ConfigFileError, Limits, Problem, RoutedPolicy, Tls, Upstream, BUILTIN_ECHO, MAX_WORKERS};
 
 /// The file as written (serde model). Unknown keys are errors.
 #[derive(Debug, Deserialize)]
@@ -95,165 +77,6 @@ struct PolicyTable {
     debug: bool,
 }
 
-/// Where requests go.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Upstream {
-    /// The built-in echo service (`upstream = "builtin:echo"`).
-    Echo,
-    /// An http or https origin server.
-    Url(http::Uri),
-}
-
-/// TLS settings for the listener.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Tls {
-    /// PEM certificate chain.
-    pub cert: PathBuf,
-    /// PEM private key.
-    pub key: PathBuf,
-}
-
-/// Gateway limits, each with a sensible default.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Limits {
-    /// Time a client has to send the request head (slowloris guard).
-    pub header_read_timeout: Duration,
-    /// Time the upstream has to answer with a response head (-> 504).
-    pub upstream_timeout: Duration,
-    /// Largest request head accepted (-> 431).
-    pub max_header_bytes: usize,
-    /// Most client connections served at once.
-    pub max_connections: usize,
-    /// How long shutdown waits for in-flight requests.
-    pub shutdown_grace: Duration,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            header_read_timeout: Duration::from_secs(10),
-            upstream_timeout: Duration::from_secs(30),
-            max_header_bytes: 16 * 1024,
-            max_connections: 10_000,
-            shutdown_grace: Duration::from_secs(30),
-        }
-    }
-}
-
-/// A policy with the requests it covers.
-#[derive(Debug, Clone)]
-pub struct RoutedPolicy {
-    /// The policy's name (`name`, or `policy[i]`).
-    pub name: String,
-    /// Host names it covers, lowercase (empty: every host).
-    pub hosts: Vec<String>,
-    /// Path prefix it covers (`/` by default).
-    pub path_prefix: String,
-    /// The compiled policy.
-    pub policy: Arc<Policy>,
-}
-
-impl RoutedPolicy {
-    /// Whether this policy covers a request for `host` (the Host header or
-    /// URL authority, port ignored, case-insensitive) and `path`.
-    pub fn covers(&self, host: Option<&str>, path: &str) -> bool {
-        let host_ok = self.hosts.is_empty()
-            || host.is_some_and(|h| {
-                let name = host_name(h);
-                self.hosts.iter().any(|x| x.eq_ignore_ascii_case(name))
-            });
-        host_ok && path_has_prefix(path, &self.path_prefix)
-    }
-}
-
-/// The host name of a `Host` header value: the port removed.
-fn host_name(h: &str) -> &str {
-    if h.starts_with('[') {
-        return h.split_once(']').map_or(h, |(a, _)| &h[..a.len() + 1]);
-    }
-    h.split_once(':').map_or(h, |(a, _)| a)
-}
-
-/// Segment-aware prefix: `/api` covers `/api`, `/api/x` and `/api?q`, not `/apix`.
-fn path_has_prefix(path: &str, prefix: &str) -> bool {
-    if prefix == "/" || prefix.is_empty() {
-        return true;
-    }
-    match path.strip_prefix(prefix) {
-        Some(rest) => prefix.ends_with('/') || rest.is_empty() || rest.starts_with(['/', '?']),
-        None => false,
-    }
-}
-
-/// A validated config file.
-#[derive(Debug, Clone)]
-pub struct Config {
-    /// Where the file was read from (`<embedded default>` for the default).
-    pub source: String,
-    /// Listener address.
-    pub listen: SocketAddr,
-    /// Upstream.
-    pub upstream: Upstream,
-    /// Worker threads serving connections (`None`: one per CPU).
-    pub workers: Option<usize>,
-    /// TLS for the listener.
-    pub tls: Option<Tls>,
-    /// Admin listener (`/healthz`, `/metrics`).
-    pub admin: Option<SocketAddr>,
-    /// Limits.
-    pub limits: Limits,
-    /// Policies, in file order; the first that covers a request applies.
-    pub policies: Vec<RoutedPolicy>,
-}
-
-impl Config {
-    /// The first policy covering a request, if any.
-    pub fn route(&self, host: Option<&str>, path: &str) -> Option<&RoutedPolicy> {
-        self.route_indexed(host, path).map(|(_, p)| p)
-    }
-
-    /// [`Config::route`], with the policy's index in `policies` (which
-    /// per-policy state, such as the gateway's counters, is indexed by).
-    pub fn route_indexed(&self, host: Option<&str>, path: &str) -> Option<(usize, &RoutedPolicy)> {
-        self.policies.iter().enumerate().find(|(_, p)| p.covers(host, path))
-    }
-}
-
-/// One problem in a config file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    /// The key, e.g. `policy[0].allow_origins[1]` (empty for syntax errors).
-    pub key: String,
-    /// What is wrong.
-    pub message: String,
-}
-
-/// Every problem found in a config file.
-#[derive(Debug, Clone)]
-pub struct ConfigFileError {
-    /// The file.
-    pub file: String,
-    /// The problems.
-    pub problems: Vec<Problem>,
-}
-
-impl fmt::Display for ConfigFileError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let n = self.problems.len();
-        writeln!(f, "{}: {} problem{}", self.file, n, if n == 1 { "" } else { "s" })?;
-        for p in &self.problems {
-            if p.key.is_empty() {
-                writeln!(f, "  {}: {}", self.file, p.message.trim_end().replace('\n', "\n    "))?;
-            } else {
-                writeln!(f, "  {}: {}: {}", self.file, p.key, p.message)?;
-            }
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for ConfigFileError {}
-
 /// Reads and validates a config file.
 pub fn load(path: &Path) -> Result<Config, ConfigFileError> {
     let file = path.display().to_string();
@@ -265,11 +88,6 @@ pub fn load(path: &Path) -> Result<Config, ConfigFileError> {
         }],
     })?;
     parse(&text, &file, path.parent())
-}
-
-/// The embedded default config.
-pub fn embedded_default() -> Result<Config, ConfigFileError> {
-    parse(DEFAULT_CONFIG, "<embedded default>", None)
 }
 
 /// Parses and validates config text. `base` resolves relative TLS paths.
@@ -359,7 +177,8 @@ pub fn parse(text: &str, file: &str, base: Option<&Path>) -> Result<Config, Conf
         }
     });
     if let (Some(a), Some(l)) = (admin, listen) {
-        if a == l {
+        // Port 0 asks the system for any free port: never the same one.
+        if a == l && a.port() != 0 {
             p("admin.listen", format!("{a} is also the gateway's `listen` address"));
         }
     }
@@ -538,7 +357,7 @@ mod tests {
 
     #[test]
     fn embedded_default_is_valid() {
-        let c = embedded_default().unwrap();
+        let c = Config::embedded_default().unwrap();
         assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(c.upstream, Upstream::Echo);
         let p = &c.route(Some("localhost:8080"), "/anything").unwrap().policy;

@@ -34,7 +34,7 @@ pub fn current_id() -> usize {
 
 /// Makes the calling thread count as worker `id` (tests of per-worker state).
 #[cfg(test)]
-pub fn set_current_id(id: usize) {
+pub(crate) fn set_current_id(id: usize) {
     WORKER_ID.with(|w| w.set(id));
 }
 
@@ -61,17 +61,20 @@ impl Drop for Open {
 }
 
 impl Workers {
-    /// Starts `n` worker threads (at least one).
-    pub fn start(n: usize) -> io::Result<Self> {
+    /// Starts `n` worker threads (at least one). With `dispatch`, the
+    /// workers' log events go to that subscriber instead of the global one.
+    pub fn start(n: usize, dispatch: Option<tracing::Dispatch>) -> io::Result<Self> {
         let mut workers = Vec::with_capacity(n.max(1));
         for id in 0..n.max(1) {
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
             let handle = rt.handle().clone();
             let (stop, stopped) = oneshot::channel::<()>();
+            let dispatch = dispatch.clone();
             let thread = std::thread::Builder::new()
                 .name(format!("corsair-worker-{id}"))
                 .spawn(move || {
                     WORKER_ID.with(|w| w.set(id));
+                    let _logs = dispatch.as_ref().map(tracing::dispatcher::set_default);
                     // Drives every task spawned on this worker until told
                     // to stop; the tasks left then are dropped (their
                     // connections closed) with the runtime.

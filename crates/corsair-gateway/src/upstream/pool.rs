@@ -51,7 +51,7 @@ use tokio_util::io::poll_read_buf;
 use tracing::debug;
 
 use super::h1::{self, ChunkedDecoder, Decoded, Framing, ProtoError};
-use super::workers;
+use crate::runtime::workers;
 
 /// How long an idle upstream connection is kept (the same as hyper-util's
 /// default for the https client).
@@ -212,9 +212,8 @@ pub struct Http1Pool {
 
 impl Http1Pool {
     /// A pool for the upstream `host[:port]` (port 80 when absent), with
-    /// one idle stack per worker. Must be called inside a tokio runtime: it
-    /// spawns the idle-connection reaper.
-    pub fn new(authority: &http::uri::Authority, workers: usize) -> Arc<Self> {
+    /// one idle stack per worker; its idle-connection reaper runs on `rt`.
+    pub fn new(authority: &http::uri::Authority, workers: usize, rt: &tokio::runtime::Handle) -> Arc<Self> {
         let port = authority.port_u16().unwrap_or(80);
         let host_part = authority.host();
         let addr = format!("{host_part}:{port}");
@@ -228,7 +227,7 @@ impl Http1Pool {
             host,
             shards: (0..workers.max(1)).map(|_| Arc::default()).collect(),
         });
-        tokio::spawn(reap(Arc::downgrade(&pool)));
+        rt.spawn(reap(Arc::downgrade(&pool)));
         pool
     }
 

@@ -1,0 +1,181 @@
+//! The gateway's configuration: the validated model ([`Config`]), read
+//! from TOML by [`file`] (every problem at once, with the file, the key and
+//! what is wrong) and routed to a policy per request by [`route`].
+
+mod file;
+mod route;
+
+pub use file::{load, parse, parse_upstream_value};
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use corsair::Policy;
+
+/// The embedded default, printed by `corsair config default` and used by
+/// `corsair serve` without `--config`.
+pub const DEFAULT_CONFIG: &str = include_str!("default.toml");
+
+/// The value of `upstream` that selects the built-in echo upstream.
+pub const BUILTIN_ECHO: &str = "builtin:echo";
+
+/// The most worker threads `workers` may ask for.
+pub const MAX_WORKERS: usize = 256;
+
+impl Config {
+    /// The number of worker threads to run: `workers`, or one per CPU.
+    pub fn worker_count(&self) -> usize {
+        self.workers
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get))
+    }
+}
+
+/// Where requests go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Upstream {
+    /// The built-in echo service (`upstream = "builtin:echo"`).
+    Echo,
+    /// An http or https origin server.
+    Url(http::Uri),
+}
+
+/// TLS settings for the listener.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tls {
+    /// PEM certificate chain.
+    pub cert: PathBuf,
+    /// PEM private key.
+    pub key: PathBuf,
+}
+
+/// Gateway limits, each with a sensible default.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Time a client has to send the request head (slowloris guard).
+    pub header_read_timeout: Duration,
+    /// Time the upstream has to answer with a response head (-> 504).
+    pub upstream_timeout: Duration,
+    /// Largest request head accepted (-> 431).
+    pub max_header_bytes: usize,
+    /// Most client connections served at once.
+    pub max_connections: usize,
+    /// How long shutdown waits for in-flight requests.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: Duration::from_secs(10),
+            upstream_timeout: Duration::from_secs(30),
+            max_header_bytes: 16 * 1024,
+            max_connections: 10_000,
+            shutdown_grace: Duration::from_secs(30),
+        }
+    }
+}
+
+/// A policy with the requests it covers.
+#[derive(Debug, Clone)]
+pub struct RoutedPolicy {
+    /// The policy's name (`name`, or `policy[i]`).
+    pub name: String,
+    /// Host names it covers, lowercase (empty: every host).
+    pub hosts: Vec<String>,
+    /// Path prefix it covers (`/` by default).
+    pub path_prefix: String,
+    /// The compiled policy.
+    pub policy: Arc<Policy>,
+}
+
+/// A validated config file.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where the file was read from (`<embedded default>` for the default).
+    pub source: String,
+    /// Listener address.
+    pub listen: SocketAddr,
+    /// Upstream.
+    pub upstream: Upstream,
+    /// Worker threads serving connections (`None`: one per CPU).
+    pub workers: Option<usize>,
+    /// TLS for the listener.
+    pub tls: Option<Tls>,
+    /// Admin listener (`/healthz`, `/metrics`).
+    pub admin: Option<SocketAddr>,
+    /// Limits.
+    pub limits: Limits,
+    /// Policies, in file order; the first that covers a request applies.
+    pub policies: Vec<RoutedPolicy>,
+}
+
+/// One problem in a config file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The key, e.g. `policy[0].allow_origins[1]` (empty for syntax errors).
+    pub key: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Every problem found in a config file.
+#[derive(Debug, Clone)]
+pub struct ConfigFileError {
+    /// The file.
+    pub file: String,
+    /// The problems.
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for ConfigFileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.problems.len();
+        writeln!(f, "{}: {} problem{}", self.file, n, if n == 1 { "" } else { "s" })?;
+        for p in &self.problems {
+            if p.key.is_empty() {
+                writeln!(f, "  {}: {}", self.file, p.message.trim_end().replace('\n', "\n    "))?;
+            } else {
+                writeln!(f, "  {}: {}: {}", self.file, p.key, p.message)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigFileError {}
+
+impl ConfigFileError {
+    /// An error of the whole file (no key): it cannot be read, it is not
+    /// TOML…
+    pub fn single(file: &Path, message: String) -> Self {
+        Self {
+            file: file.display().to_string(),
+            problems: vec![Problem {
+                key: String::new(),
+                message,
+            }],
+        }
+    }
+}
+
+impl Config {
+    /// Reads and validates a config file.
+    pub fn load(path: &Path) -> Result<Config, ConfigFileError> {
+        load(path)
+    }
+
+    /// Parses and validates config text; `file` names it in errors, `base`
+    /// resolves relative paths (the file's folder).
+    pub fn parse(text: &str, file: &str, base: Option<&Path>) -> Result<Config, ConfigFileError> {
+        parse(text, file, base)
+    }
+
+    /// The embedded default ([`DEFAULT_CONFIG`]): the built-in echo
+    /// upstream behind a policy for local development origins.
+    pub fn embedded_default() -> Result<Config, ConfigFileError> {
+        parse(DEFAULT_CONFIG, "<embedded default>", None)
+    }
+}

@@ -1,0 +1,49 @@
+//! Which policy covers a request: the first, in file order, whose `hosts`
+//! and `path_prefix` cover it.
+
+use super::{Config, RoutedPolicy};
+
+impl RoutedPolicy {
+    /// Whether this policy covers a request for `host` (the Host header or
+    /// URL authority, port ignored, case-insensitive) and `path`.
+    pub fn covers(&self, host: Option<&str>, path: &str) -> bool {
+        let host_ok = self.hosts.is_empty()
+            || host.is_some_and(|h| {
+                let name = host_name(h);
+                self.hosts.iter().any(|x| x.eq_ignore_ascii_case(name))
+            });
+        host_ok && path_has_prefix(path, &self.path_prefix)
+    }
+}
+
+/// The host name of a `Host` header value: the port removed.
+fn host_name(h: &str) -> &str {
+    if h.starts_with('[') {
+        return h.split_once(']').map_or(h, |(a, _)| &h[..a.len() + 1]);
+    }
+    h.split_once(':').map_or(h, |(a, _)| a)
+}
+
+/// Segment-aware prefix: `/api` covers `/api`, `/api/x` and `/api?q`, not `/apix`.
+fn path_has_prefix(path: &str, prefix: &str) -> bool {
+    if prefix == "/" || prefix.is_empty() {
+        return true;
+    }
+    match path.strip_prefix(prefix) {
+        Some(rest) => prefix.ends_with('/') || rest.is_empty() || rest.starts_with(['/', '?']),
+        None => false,
+    }
+}
+
+impl Config {
+    /// The first policy covering a request, if any.
+    pub fn route(&self, host: Option<&str>, path: &str) -> Option<&RoutedPolicy> {
+        self.route_indexed(host, path).map(|(_, p)| p)
+    }
+
+    /// [`Config::route`], with the policy's index in `policies` (which
+    /// per-policy state, such as the gateway's counters, is indexed by).
+    pub fn route_indexed(&self, host: Option<&str>, path: &str) -> Option<(usize, &RoutedPolicy)> {
+        self.policies.iter().enumerate().find(|(_, p)| p.covers(host, path))
+    }
+}
