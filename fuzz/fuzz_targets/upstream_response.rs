@@ -1,6 +1,5 @@
 //! The gateway's reading of an upstream's HTTP/1.1 answer
-//! (`crates/corsair-cli/src/serve/h1.rs`, included by path: the gateway is a
-//! binary crate): arbitrary bytes as a response head, then as a chunked body,
+//! (`corsair_gateway::upstream::h1`): arbitrary bytes as a response head, then as a chunked body,
 //! each read whole and read in pieces of an arbitrary size. No panic; the
 //! pieces decide exactly what the whole decides (a parser that depends on
 //! where reads happen to end could read one response as two); what a head
@@ -9,12 +8,8 @@
 //! bytes than it was given.
 #![no_main]
 
-#[allow(dead_code)]
-#[path = "../../crates/corsair-cli/src/serve/h1.rs"]
-mod h1;
-
 use bytes::BytesMut;
-use h1::{ChunkedDecoder, Decoded, Framing, ProtoError, ResponseHead};
+use corsair_gateway::upstream::h1::{self, ChunkedDecoder, Decoded, Framing, ProtoError, ResponseHead};
 use http::Version;
 use libfuzzer_sys::fuzz_target;
 

@@ -1,15 +1,10 @@
-//! Shared pieces of the corsair fuzz targets: the CLI's config parser
-//! (compiled in from its source file, since `corsair-cli` is a binary crate),
-//! a deliberately naive reference origin matcher, pools of interesting
-//! values, and the response invariants every server-side target asserts.
+//! Shared pieces of the corsair fuzz targets: a deliberately naive
+//! reference origin matcher, pools of interesting values, and the response
+//! invariants every server-side target asserts. The targets depend on the
+//! workspace's crates (`corsair`, `corsair-gateway`) like any user.
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::StatusCode;
-
-/// The `corsair` binary's config parser, compiled from its source file.
-#[allow(dead_code)]
-#[path = "../../crates/corsair-cli/src/config.rs"]
-pub mod config;
 
 // ---------------------------------------------------------------------------
 // The naive reference matcher
