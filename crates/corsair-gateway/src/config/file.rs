@@ -10,7 +10,10 @@ use std::time::Duration;
 use corsair::PolicyConfig;
 use serde::Deserialize;
 
-use super::{Config, ConfigFileError, Limits, Problem, RoutedPolicy, Tls, Upstream, BUILTIN_ECHO, MAX_WORKERS};
+use super::{
+    Config, ConfigFileError, EncodedSlashes, Limits, PathRules, Problem, RoutedPolicy, Semicolons, Tls, Upstream,
+    BUILTIN_ECHO, MAX_WORKERS,
+};
 
 /// The file as written (serde model). Unknown keys are errors.
 #[derive(Debug, Deserialize)]
@@ -22,8 +25,19 @@ struct FileConfig {
     tls: Option<TlsTable>,
     admin: Option<AdminTable>,
     limits: Option<LimitsTable>,
+    paths: Option<PathsTable>,
+    upstream_ca: Option<PathBuf>,
     #[serde(default)]
     policy: Vec<PolicyTable>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PathsTable {
+    merge_slashes: Option<bool>,
+    encoded_slashes: Option<String>,
+    semicolons: Option<String>,
+    case_sensitive: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -44,6 +58,7 @@ struct AdminTable {
 struct LimitsTable {
     header_read_timeout: Option<u64>,
     upstream_timeout: Option<u64>,
+    upstream_read_timeout: Option<u64>,
     max_header_bytes: Option<u64>,
     max_connections: Option<u64>,
     shutdown_grace: Option<u64>,
@@ -207,6 +222,12 @@ pub fn parse(text: &str, file: &str, base: Option<&Path>) -> Result<Config, Conf
         &mut limits.upstream_timeout,
     );
     secs(
+        "limits.upstream_read_timeout",
+        l.upstream_read_timeout,
+        3600,
+        &mut limits.upstream_read_timeout,
+    );
+    secs(
         "limits.shutdown_grace",
         l.shutdown_grace,
         3600,
@@ -228,6 +249,41 @@ pub fn parse(text: &str, file: &str, base: Option<&Path>) -> Result<Config, Conf
         }
     }
 
+    let mut paths = PathRules::default();
+    let pt = raw.paths.unwrap_or_default();
+    if let Some(v) = pt.merge_slashes {
+        paths.merge_slashes = v;
+    }
+    if let Some(v) = pt.case_sensitive {
+        paths.case_sensitive = v;
+    }
+    match pt.encoded_slashes.as_deref() {
+        None | Some("reject") => {}
+        Some("keep") => paths.encoded_slashes = EncodedSlashes::Keep,
+        Some(v) => p(
+            "paths.encoded_slashes",
+            format!("{v:?} is not one of \"reject\" (400, the default) or \"keep\""),
+        ),
+    }
+    match pt.semicolons.as_deref() {
+        None | Some("reject") => {}
+        Some("keep") => paths.semicolons = Semicolons::Keep,
+        Some("strip") => paths.semicolons = Semicolons::Strip,
+        Some(v) => p(
+            "paths.semicolons",
+            format!("{v:?} is not one of \"reject\" (400, the default), \"keep\" or \"strip\""),
+        ),
+    }
+    let upstream_ca = raw.upstream_ca.map(|f| {
+        let f = match base {
+            Some(b) if f.is_relative() => b.join(f),
+            _ => f,
+        };
+        if let Err(e) = std::fs::metadata(&f) {
+            p("upstream_ca", format!("cannot read {}: {e}", f.display()));
+        }
+        f
+    });
     if raw.policy.is_empty() {
         p(
             "policy",
@@ -251,6 +307,9 @@ pub fn parse(text: &str, file: &str, base: Option<&Path>) -> Result<Config, Conf
         let mut hosts = Vec::new();
         for (j, h) in t.hosts.iter().enumerate() {
             if is_host_name(h) {
+                // Requests are routed on their host name without one
+                // trailing dot (the same DNS name).
+                let h = h.strip_suffix('.').unwrap_or(h);
                 hosts.push(h.to_ascii_lowercase());
             } else {
                 p(
@@ -265,6 +324,22 @@ pub fn parse(text: &str, file: &str, base: Option<&Path>) -> Result<Config, Conf
                 &format!("{prefix}.path_prefix"),
                 format!("{path_prefix:?} must be a URL path starting with `/`"),
             );
+        } else {
+            // Requests are routed on their canonical path, so a prefix must
+            // be canonical too, or it could never match.
+            match crate::proxy::target::canonical_path(&path_prefix, &paths) {
+                Ok(c) if c == path_prefix => {}
+                Ok(c) => p(
+                    &format!("{prefix}.path_prefix"),
+                    format!(
+                        "{path_prefix:?} is not in canonical form (requests are routed on their normalized path); write {c:?}"
+                    ),
+                ),
+                Err(r) => p(
+                    &format!("{prefix}.path_prefix"),
+                    format!("{path_prefix:?}: {r}"),
+                ),
+            }
         }
         let cfg = PolicyConfig {
             allow_origins: t.allow_origins,
@@ -305,6 +380,8 @@ pub fn parse(text: &str, file: &str, base: Option<&Path>) -> Result<Config, Conf
             tls,
             admin,
             limits,
+            paths,
+            upstream_ca,
             policies,
         }),
         _ => Err(fail(problems)),

@@ -51,6 +51,56 @@ pub struct Tls {
     pub key: PathBuf,
 }
 
+/// What to do with an encoded `/` or `\` in a path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EncodedSlashes {
+    /// 400 (the default).
+    #[default]
+    Reject,
+    /// Kept encoded, forwarded encoded, matched as an ordinary character
+    /// (for upstreams that never decode it, such as APIs that carry names
+    /// with slashes in one segment).
+    Keep,
+}
+
+/// What to do with `;` (path parameters) in a path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Semicolons {
+    /// 400 (the default): servers disagree on what `;` means.
+    #[default]
+    Reject,
+    /// An ordinary character (Node, Go, nginx, Python servers).
+    Keep,
+    /// Path parameters are removed from each segment before routing and
+    /// forwarding (for Tomcat, Jetty and Spring upstreams).
+    Strip,
+}
+
+/// How paths are normalized beyond RFC 3986 (the `[paths]` table; see [`crate::config`] docs and the README).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PathRules {
+    /// `//` is `/` (the default).
+    pub merge_slashes: bool,
+    /// Encoded slashes.
+    pub encoded_slashes: EncodedSlashes,
+    /// Path parameters.
+    pub semicolons: Semicolons,
+    /// Whether `path_prefix` matches paths case-sensitively (the default,
+    /// as RFC 3986 says); `false` for upstreams that ignore case in paths.
+    pub case_sensitive: bool,
+}
+
+impl Default for PathRules {
+    fn default() -> Self {
+        Self {
+            merge_slashes: true,
+            encoded_slashes: EncodedSlashes::Reject,
+            semicolons: Semicolons::Reject,
+            case_sensitive: true,
+        }
+    }
+}
+
 /// Gateway limits, each with a sensible default.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
@@ -58,6 +108,9 @@ pub struct Limits {
     pub header_read_timeout: Duration,
     /// Time the upstream has to answer with a response head (-> 504).
     pub upstream_timeout: Duration,
+    /// The most time between two reads of an upstream's response body;
+    /// then the client's response is cut off.
+    pub upstream_read_timeout: Duration,
     /// Largest request head accepted (-> 431).
     pub max_header_bytes: usize,
     /// Most client connections served at once.
@@ -71,6 +124,7 @@ impl Default for Limits {
         Self {
             header_read_timeout: Duration::from_secs(10),
             upstream_timeout: Duration::from_secs(30),
+            upstream_read_timeout: Duration::from_secs(60),
             max_header_bytes: 16 * 1024,
             max_connections: 10_000,
             shutdown_grace: Duration::from_secs(30),
@@ -108,6 +162,11 @@ pub struct Config {
     pub admin: Option<SocketAddr>,
     /// Limits.
     pub limits: Limits,
+    /// How request paths are normalized before routing and forwarding.
+    pub paths: PathRules,
+    /// CA certificates (PEM) trusted for an `https://` upstream instead of
+    /// the system's trust store.
+    pub upstream_ca: Option<PathBuf>,
     /// Policies, in file order; the first that covers a request applies.
     pub policies: Vec<RoutedPolicy>,
 }

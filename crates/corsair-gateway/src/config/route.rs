@@ -6,13 +6,23 @@ use super::{Config, RoutedPolicy};
 impl RoutedPolicy {
     /// Whether this policy covers a request for `host` (the Host header or
     /// URL authority, port ignored, case-insensitive) and `path`.
+    ///
+    /// The gateway calls it with the request's canonical host name and path
+    /// (`corsair_gateway` normalizes both first; see the README).
     pub fn covers(&self, host: Option<&str>, path: &str) -> bool {
+        self.covers_with(host, path, true)
+    }
+
+    /// [`RoutedPolicy::covers`], the path compared ignoring ASCII case when
+    /// `case_sensitive` is false (`[paths] case_sensitive = false`).
+    pub fn covers_with(&self, host: Option<&str>, path: &str, case_sensitive: bool) -> bool {
         let host_ok = self.hosts.is_empty()
             || host.is_some_and(|h| {
                 let name = host_name(h);
+                let name = name.strip_suffix('.').unwrap_or(name);
                 self.hosts.iter().any(|x| x.eq_ignore_ascii_case(name))
             });
-        host_ok && path_has_prefix(path, &self.path_prefix)
+        host_ok && path_has_prefix(path, &self.path_prefix, case_sensitive)
     }
 }
 
@@ -25,11 +35,18 @@ fn host_name(h: &str) -> &str {
 }
 
 /// Segment-aware prefix: `/api` covers `/api`, `/api/x` and `/api?q`, not `/apix`.
-fn path_has_prefix(path: &str, prefix: &str) -> bool {
+fn path_has_prefix(path: &str, prefix: &str, case_sensitive: bool) -> bool {
     if prefix == "/" || prefix.is_empty() {
         return true;
     }
-    match path.strip_prefix(prefix) {
+    let rest = if case_sensitive {
+        path.strip_prefix(prefix)
+    } else {
+        path.get(..prefix.len())
+            .filter(|head| head.eq_ignore_ascii_case(prefix))
+            .map(|_| &path[prefix.len()..])
+    };
+    match rest {
         Some(rest) => prefix.ends_with('/') || rest.is_empty() || rest.starts_with(['/', '?']),
         None => false,
     }
@@ -44,6 +61,10 @@ impl Config {
     /// [`Config::route`], with the policy's index in `policies` (which
     /// per-policy state, such as the gateway's counters, is indexed by).
     pub fn route_indexed(&self, host: Option<&str>, path: &str) -> Option<(usize, &RoutedPolicy)> {
-        self.policies.iter().enumerate().find(|(_, p)| p.covers(host, path))
+        let case_sensitive = self.paths.case_sensitive;
+        self.policies
+            .iter()
+            .enumerate()
+            .find(|(_, p)| p.covers_with(host, path, case_sensitive))
     }
 }

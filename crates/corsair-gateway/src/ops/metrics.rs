@@ -17,6 +17,8 @@ use std::time::Duration;
 
 use corsair::RequestKind;
 
+use crate::proxy::target::Refusal;
+
 use crate::runtime::workers;
 
 /// Copies of each per-worker counter set; worker `i` writes copy `i %
@@ -152,6 +154,7 @@ pub struct Metrics {
     connection_limit_waits: AtomicU64,
     reloads_ok: AtomicU64,
     reloads_refused: AtomicU64,
+    refused: [AtomicU64; Refusal::ALL.len()],
 }
 
 /// Why the upstream failed.
@@ -202,6 +205,13 @@ impl Metrics {
             self.reloads_ok.fetch_add(1, Relaxed);
         } else {
             self.reloads_refused.fetch_add(1, Relaxed);
+        }
+    }
+
+    /// A request refused with 400 because it has no single meaning.
+    pub fn refused(&self, r: Refusal) {
+        if let Some(i) = Refusal::ALL.iter().position(|x| *x == r) {
+            self.refused[i].fetch_add(1, Relaxed);
         }
     }
 
@@ -268,6 +278,21 @@ impl Metrics {
             "Requests no policy covers (proxied untouched).",
         );
         let _ = writeln!(out, "corsair_uncovered_requests_total {}", self.uncovered.load(Relaxed));
+
+        header(
+            &mut out,
+            "corsair_refused_requests_total",
+            "counter",
+            "Requests answered 400 because they have no single meaning (Host rules, path normalization), by reason.",
+        );
+        for (i, r) in Refusal::ALL.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "corsair_refused_requests_total{{reason=\"{}\"}} {}",
+                r.code(),
+                self.refused[i].load(Relaxed)
+            );
+        }
 
         header(
             &mut out,

@@ -1,54 +1,34 @@
-//! One request through the gateway: route it to a policy, answer preflights,
-//! forward everything else to the upstream and apply the policy's headers to
-//! whatever comes back (the gateway's own 502 and 504 included).
+//! One request through the gateway: its canonical target ([`target`]),
+//! the policy that covers it, the CORS decision, and the answer: a
+//! preflight answered here, everything else forwarded ([`forward`]) with the
+//! policy's headers applied to whatever comes back (the gateway's own 502
+//! and 504 included).
 //!
 //! Bodies are streamed both ways: the client's body is handed to the
 //! upstream client as it arrives, the upstream's is handed back frame by
 //! frame. Nothing here buffers a whole body.
 
+mod body;
+mod forward;
+pub(crate) mod headers;
+pub(crate) mod target;
+
+use std::borrow::Cow;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use bytes::Bytes;
-use http::header::{self, HeaderMap, HeaderName, HeaderValue};
-use http::uri::{PathAndQuery, Uri};
+use http::header::{self, HeaderValue};
+use http::uri::PathAndQuery;
 use http::{Method, Request, Response, StatusCode, Version};
-use http_body_util::combinators::BoxBody;
-use http_body_util::{BodyExt, Empty, Full};
 use hyper::body::Incoming;
-use tracing::{debug, info, warn};
+use tracing::info;
 
-use crate::config::{RoutedPolicy, Upstream};
-use crate::ops::metrics::UpstreamError;
-use crate::runtime::deadline;
-use crate::state::{Active, Shared};
-use crate::upstream::echo;
+pub use body::{empty, full, gateway_error, Body};
 
-/// The response body type of the gateway.
-pub type Body = BoxBody<Bytes, BoxError>;
-
-/// The error of a response body: the upstream's body broke off.
-pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
-
-const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
-const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
-const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
-const KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
-
-/// Hop-by-hop headers (RFC 9110 §7.6.1) and their common relatives, never
-/// forwarded in either direction. Any other `proxy-*` header (and `proxy`,
-/// see httpoxy) is dropped as well.
-const HOP_BY_HOP: [HeaderName; 8] = [
-    header::CONNECTION,
-    KEEP_ALIVE,
-    header::TE,
-    header::TRAILER,
-    header::TRANSFER_ENCODING,
-    header::UPGRADE,
-    header::PROXY_AUTHENTICATE,
-    header::PROXY_AUTHORIZATION,
-];
+use crate::config::{Config, RoutedPolicy};
+use crate::state::Shared;
+use target::{Authority, Refusal};
 
 /// What a request needs to know about its connection.
 pub struct ConnCtx {
@@ -59,6 +39,9 @@ pub struct ConnCtx {
     /// The client's IP as an `X-Forwarded-For` element, formatted once per
     /// connection.
     peer_ip: HeaderValue,
+    /// `for=…;proto=…` of the `Forwarded` element, formatted once per
+    /// connection.
+    forwarded_prefix: Vec<u8>,
 }
 
 impl ConnCtx {
@@ -66,7 +49,14 @@ impl ConnCtx {
     pub fn new(shared: Arc<Shared>, peer: SocketAddr) -> Self {
         let ip = peer.ip().to_canonical().to_string();
         let peer_ip = HeaderValue::from_str(&ip).unwrap_or(HeaderValue::from_static("unknown"));
-        Self { shared, peer, peer_ip }
+        let proto = if shared.listener_tls { "https" } else { "http" };
+        let forwarded_prefix = headers::forwarded_prefix(peer.ip(), proto);
+        Self {
+            shared,
+            peer,
+            peer_ip,
+            forwarded_prefix,
+        }
     }
 
     fn scheme(&self) -> &'static str {
@@ -86,15 +76,34 @@ pub async fn handle(req: Request<Incoming>, ctx: Arc<ConnCtx>) -> Response<Body>
     resp
 }
 
+/// The meaning of a request, computed once: the policy that covers it, its
+/// authority for the upstream's forwarding headers, and the target to
+/// forward when its canonical form differs from what the client sent.
+pub(crate) struct Resolved {
+    /// The covering policy's index in the config.
+    route: Option<usize>,
+    /// The canonical authority, `name[:port]`.
+    host: Option<HeaderValue>,
+    /// The canonical path and the query, when the path was not canonical.
+    target: Option<PathAndQuery>,
+}
+
 async fn serve(req: Request<Incoming>, ctx: &ConnCtx) -> Response<Body> {
     // One snapshot of the config for the whole request.
     let active = ctx.shared.active();
     let cfg = &*active.config;
-    let host = request_host(&req);
-    let Some((index, route)) = cfg.route_indexed(host.as_ref().and_then(|h| h.to_str().ok()), req.uri().path()) else {
-        ctx.shared.metrics.uncovered();
-        return forward(req, host, ctx, &active).await;
+    if req.method() == Method::CONNECT {
+        return gateway_error(StatusCode::METHOD_NOT_ALLOWED, "corsair: CONNECT is not supported\n");
+    }
+    let resolved = match resolve(&req, cfg) {
+        Ok(r) => r,
+        Err(refusal) => return refuse(ctx, &req, refusal),
     };
+    let Some(index) = resolved.route else {
+        ctx.shared.metrics.uncovered();
+        return forward::forward(req, resolved, ctx, &active).await;
+    };
+    let route = &cfg.policies[index];
     let counters = active.counters.get(index);
 
     let decision = route.policy.evaluate(req.method(), req.headers());
@@ -116,22 +125,106 @@ async fn serve(req: Request<Incoming>, ctx: &ConnCtx) -> Response<Body> {
         }
         return resp;
     }
-    let mut resp = forward(req, host, ctx, &active).await;
+    let mut resp = forward::forward(req, resolved, ctx, &active).await;
     route.policy.apply(&decision, resp.headers_mut());
     resp
 }
 
-/// The host a request is for: the Host header, or the authority of the
-/// request target (HTTP/2 `:authority`). Read once: it routes the request
-/// and travels upstream in `X-Forwarded-Host`.
-fn request_host<B>(req: &Request<B>) -> Option<HeaderValue> {
-    match req.headers().get(header::HOST) {
-        Some(h) => Some(h.clone()),
-        None => req
-            .uri()
-            .authority()
-            .and_then(|a| HeaderValue::from_str(a.as_str()).ok()),
+/// The request's canonical authority and path, and the policy covering
+/// them; or why it has no single meaning.
+fn resolve<B>(req: &Request<B>, cfg: &Config) -> Result<Resolved, Refusal> {
+    let uri = req.uri();
+    let authority = target::request_authority(uri, req.headers(), req.version())?;
+    let path = target::canonical_path(uri.path(), &cfg.paths)?;
+    let route = cfg
+        .route_indexed(authority.as_ref().map(|a| &*a.name), &path)
+        .map(|(i, _)| i);
+    let host = authority.as_ref().map(|a| host_value(req, a));
+    let target = match path {
+        Cow::Borrowed(_) => None,
+        Cow::Owned(p) => {
+            let pq = match uri.query() {
+                Some(q) => format!("{p}?{q}"),
+                None => p,
+            };
+            Some(PathAndQuery::try_from(pq).map_err(|_| Refusal::InvalidPath)?)
+        }
+    };
+    Ok(Resolved { route, host, target })
+}
+
+/// The canonical authority as a header value: the client's own `Host`
+/// value when it is canonical already (no allocation), else formatted.
+fn host_value<B>(req: &Request<B>, a: &Authority<'_>) -> HeaderValue {
+    if let Some(h) = req.headers().get(header::HOST) {
+        if is_text_of(h.as_bytes(), a) {
+            return h.clone();
+        }
     }
+    HeaderValue::from_str(&a.to_header_text()).unwrap_or(HeaderValue::from_static("invalid"))
+}
+
+/// Whether `v` is exactly `name[:port]` of `a`.
+fn is_text_of(v: &[u8], a: &Authority<'_>) -> bool {
+    let Some(rest) = v.strip_prefix(a.name.as_bytes()) else {
+        return false;
+    };
+    match a.port {
+        None => rest.is_empty(),
+        Some(p) => {
+            let mut buf = itoa_u16(p);
+            rest.first() == Some(&b':') && rest[1..] == *buf.digits()
+        }
+    }
+}
+
+/// A `u16` in decimal, without allocating.
+struct U16Digits {
+    buf: [u8; 5],
+    start: usize,
+}
+
+impl U16Digits {
+    fn digits(&mut self) -> &[u8] {
+        &self.buf[self.start..]
+    }
+}
+
+fn itoa_u16(mut n: u16) -> U16Digits {
+    let mut buf = [0u8; 5];
+    let mut i = 5;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    U16Digits { buf, start: i }
+}
+
+/// A 400 for a request with no single meaning: never routed nor forwarded,
+/// logged and counted with its reason. On HTTP/1.1 the connection is closed
+/// after it (what came with the request cannot be trusted to frame the
+/// next one).
+fn refuse<B>(ctx: &ConnCtx, req: &Request<B>, refusal: Refusal) -> Response<Body> {
+    ctx.shared.metrics.refused(refusal);
+    info!(
+        target: "corsair::request",
+        reason = refusal.code(),
+        detail = %refusal,
+        method = %req.method(),
+        peer = %ctx.peer,
+        "request refused: no single meaning (400)"
+    );
+    let mut resp = gateway_error(StatusCode::BAD_REQUEST, "");
+    *resp.body_mut() = full(format!("corsair: {refusal}\n"));
+    if req.version() <= Version::HTTP_11 {
+        resp.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    resp
 }
 
 fn log_rejection<B>(route: &RoutedPolicy, req: &Request<B>, kind: &'static str, r: &corsair::Rejection) {
@@ -153,322 +246,28 @@ fn log_rejection<B>(route: &RoutedPolicy, req: &Request<B>, kind: &'static str, 
     );
 }
 
-/// Sends a request to the upstream (or the built-in echo) and returns its
-/// response with the hop-by-hop headers removed, or the gateway's own error.
-/// `original_host`: the request's [`request_host`].
-async fn forward(
-    req: Request<Incoming>,
-    original_host: Option<HeaderValue>,
-    ctx: &ConnCtx,
-    active: &Active,
-) -> Response<Body> {
-    let cfg = &*active.config;
-    if req.method() == Method::CONNECT {
-        return gateway_error(StatusCode::METHOD_NOT_ALLOWED, "corsair: CONNECT is not supported\n");
-    }
-    let (mut parts, body) = req.into_parts();
-    let path_and_query = match parts.uri.path_and_query() {
-        Some(pq) if pq.as_str().starts_with('/') => pq.clone(),
-        Some(_) => return gateway_error(StatusCode::BAD_REQUEST, "corsair: the request target must be a path\n"),
-        None => PathAndQuery::from_static("/"),
-    };
-    strip_hop_by_hop(&mut parts.headers);
-    parts.version = Version::HTTP_11;
-    // X-Forwarded-For (the client's address appended to any the client
-    // sent), -Proto and -Host (replacing the client's; no Host, none).
-    let xff = forwarded_for(&parts.headers, ctx);
-    let xfp = HeaderValue::from_static(ctx.scheme());
-    let forwarded = [
-        (&X_FORWARDED_FOR, Some(&xff)),
-        (&X_FORWARDED_PROTO, Some(&xfp)),
-        (&X_FORWARDED_HOST, original_host.as_ref()),
-    ];
-    let timeout = cfg.limits.upstream_timeout;
-    // For the logs: the path only (queries may carry secrets).
-    let method = parts.method.clone();
-    let path = path_and_query.clone();
-
-    let result = match (&cfg.upstream, &active.http1) {
-        (Upstream::Echo, _) => {
-            set_headers(&mut parts.headers, &forwarded);
-            parts.uri = Uri::from(path_and_query);
-            if let Some(h) = original_host.clone() {
-                parts.headers.insert(header::HOST, h);
-            }
-            match deadline::within(timeout, Box::pin(echo::respond(Request::from_parts(parts, body)))).await {
-                Ok(resp) => return resp,
-                Err(_) => Err(UpstreamError::Timeout),
-            }
-        }
-        (Upstream::Url(_), Some(pool)) => {
-            // Origin form: the pool sends the upstream's Host; the client's
-            // Host travels in X-Forwarded-Host. The X-Forwarded-* headers
-            // go straight into the request head, not through the map.
-            parts.uri = Uri::from(path_and_query);
-            let r = deadline::within(timeout, pool.send(Request::from_parts(parts, body), &forwarded)).await;
-            upstream_outcome(
-                r.map(|r| r.map(|resp| resp.map(boxed)).map_err(|e| chain(&e))),
-                &method,
-                &path,
-                timeout,
-            )
-        }
-        (Upstream::Url(base), None) => {
-            set_headers(&mut parts.headers, &forwarded);
-            let mut uri = base.clone().into_parts();
-            uri.path_and_query = Some(path_and_query);
-            parts.uri = match Uri::from_parts(uri) {
-                Ok(u) => u,
-                Err(_) => return gateway_error(StatusCode::BAD_REQUEST, "corsair: invalid request target\n"),
-            };
-            // The client sets Host from the upstream URL; the client's
-            // Host travels in X-Forwarded-Host.
-            parts.headers.remove(header::HOST);
-            let r = deadline::within(
-                timeout,
-                Box::pin(ctx.shared.client.request(Request::from_parts(parts, body))),
-            )
-            .await;
-            upstream_outcome(
-                r.map(|r| r.map(|resp| resp.map(boxed)).map_err(|e| chain(&e))),
-                &method,
-                &path,
-                timeout,
-            )
-        }
-    };
-    match result {
-        Ok(mut resp) => {
-            strip_hop_by_hop(resp.headers_mut());
-            *resp.version_mut() = Version::HTTP_11;
-            resp
-        }
-        Err(e) => {
-            ctx.shared.metrics.upstream_error(e);
-            match e {
-                UpstreamError::Unreachable => {
-                    gateway_error(StatusCode::BAD_GATEWAY, "corsair: the upstream is unreachable\n")
-                }
-                UpstreamError::Timeout => gateway_error(
-                    StatusCode::GATEWAY_TIMEOUT,
-                    "corsair: the upstream did not answer in time\n",
-                ),
-            }
-        }
-    }
-}
-
-/// The upstream's answer, or the error to answer with (logged here).
-fn upstream_outcome(
-    r: Result<Result<Response<Body>, String>, deadline::Elapsed>,
-    method: &Method,
-    path: &PathAndQuery,
-    timeout: std::time::Duration,
-) -> Result<Response<Body>, UpstreamError> {
-    match r {
-        Ok(Ok(resp)) => Ok(resp),
-        Ok(Err(error)) => {
-            warn!(%method, path = %path.path(), %error, "upstream unreachable (502)");
-            Err(UpstreamError::Unreachable)
-        }
-        Err(_) => {
-            warn!(%method, path = %path.path(), timeout_s = timeout.as_secs(), "upstream timed out (504)");
-            Err(UpstreamError::Timeout)
-        }
-    }
-}
-
-/// Removes the hop-by-hop headers: those named by `Connection`, the fixed
-/// list, and every `proxy-*` header. One pass over the names when there are
-/// none (the common case).
-pub fn strip_hop_by_hop(h: &mut HeaderMap) {
-    if !h.keys().any(|k| is_hop_by_hop(k.as_str())) {
-        return;
-    }
-    if h.contains_key(header::CONNECTION) {
-        let named: Vec<HeaderName> = h
-            .get_all(header::CONNECTION)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .filter_map(|n| HeaderName::from_bytes(n.trim().as_bytes()).ok())
-            .collect();
-        for n in named {
-            h.remove(n);
-        }
-    }
-    for n in &HOP_BY_HOP {
-        if h.contains_key(n) {
-            h.remove(n);
-        }
-    }
-    if h.keys().any(|k| is_proxy_header(k.as_str())) {
-        let names: Vec<HeaderName> = h.keys().filter(|k| is_proxy_header(k.as_str())).cloned().collect();
-        for n in names {
-            h.remove(n);
-        }
-    }
-}
-
-/// A name of [`HOP_BY_HOP`] or a `proxy-*` name.
-fn is_hop_by_hop(name: &str) -> bool {
-    matches!(
-        name,
-        "connection"
-            | "keep-alive"
-            | "te"
-            | "trailer"
-            | "transfer-encoding"
-            | "upgrade"
-            | "proxy-authenticate"
-            | "proxy-authorization"
-    ) || is_proxy_header(name)
-}
-
-fn is_proxy_header(name: &str) -> bool {
-    name == "proxy" || name.starts_with("proxy-")
-}
-
-/// Puts each header of `set` in `h`, replacing any of the same name (a
-/// `None` value only removes it): what the upstream client does while
-/// writing the request head, for the paths that go through a map.
-fn set_headers(h: &mut HeaderMap, set: &[(&HeaderName, Option<&HeaderValue>)]) {
-    // One growth of the map at most.
-    h.reserve(set.len());
-    for (name, value) in set {
-        match value {
-            Some(v) => h.insert(*name, (*v).clone()),
-            None => h.remove(*name),
-        };
-    }
-}
-
-/// The `X-Forwarded-For` to send: the client's address, appended to the
-/// list the client sent, if any.
-fn forwarded_for(h: &HeaderMap, ctx: &ConnCtx) -> HeaderValue {
-    if !h.contains_key(X_FORWARDED_FOR) {
-        // The common case: no proxy before us; no formatting per request.
-        return ctx.peer_ip.clone();
-    }
-    let mut xff = String::new();
-    for v in h.get_all(X_FORWARDED_FOR) {
-        if let Ok(s) = v.to_str() {
-            let s = s.trim();
-            if !s.is_empty() {
-                xff.push_str(s);
-                xff.push_str(", ");
-            }
-        }
-    }
-    let ip = ctx.peer_ip.as_bytes();
-    xff.push_str(std::str::from_utf8(ip).unwrap_or("unknown"));
-    HeaderValue::from_str(&xff).unwrap_or_else(|_| ctx.peer_ip.clone())
-}
-
-/// An error answered by the gateway itself (the caller applies the policy).
-pub fn gateway_error(status: StatusCode, message: &'static str) -> Response<Body> {
-    let mut resp = Response::new(full(message));
-    *resp.status_mut() = status;
-    let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    debug!(status = status.as_u16(), "gateway error response");
-    resp
-}
-
-/// A body as the gateway's, its error boxed.
-fn boxed<B>(b: B) -> Body
-where
-    B: http_body::Body<Data = Bytes> + Send + Sync + 'static,
-    B::Error: Into<BoxError>,
-{
-    b.map_err(Into::into).boxed()
-}
-
-/// An empty body.
-pub fn empty() -> Body {
-    Empty::<Bytes>::new().map_err(|never| match never {}).boxed()
-}
-
-/// A body of known bytes.
-pub fn full(b: impl Into<Bytes>) -> Body {
-    Full::new(b.into()).map_err(|never| match never {}).boxed()
-}
-
-/// An error and its sources, `a: b: c`.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut src = e.source();
-    while let Some(x) = src {
-        s.push_str(": ");
-        s.push_str(&x.to_string());
-        src = x.source();
-    }
-    s
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn hop_by_hop_headers_are_removed() {
-        let mut h = HeaderMap::new();
-        for (k, v) in [
-            ("connection", "keep-alive, X-Secret"),
-            ("connection", "x-other"),
-            ("x-secret", "1"),
-            ("x-other", "1"),
-            ("keep-alive", "timeout=5"),
-            ("te", "trailers"),
-            ("trailer", "x"),
-            ("transfer-encoding", "chunked"),
-            ("upgrade", "websocket"),
-            ("proxy-authorization", "Basic x"),
-            ("proxy-connection", "keep-alive"),
-            ("proxy", "http://evil"),
-            ("x-kept", "1"),
-            ("origin", "https://a.example"),
-        ] {
-            h.append(k, HeaderValue::from_static(v));
+    fn u16_digits() {
+        for n in [0u16, 7, 80, 443, 8080, 65535] {
+            assert_eq!(itoa_u16(n).digits(), n.to_string().as_bytes());
         }
-        strip_hop_by_hop(&mut h);
-        let mut left: Vec<&str> = h.keys().map(|k| k.as_str()).collect();
-        left.sort_unstable();
-        assert_eq!(left, ["origin", "x-kept"]);
     }
 
     #[test]
-    fn each_hop_by_hop_header_alone_is_removed() {
-        for name in [
-            "connection",
-            "keep-alive",
-            "te",
-            "trailer",
-            "transfer-encoding",
-            "upgrade",
-            "proxy-authenticate",
-            "proxy-authorization",
-            "proxy-connection",
-            "proxy",
-        ] {
-            let mut h = HeaderMap::new();
-            h.insert("x-kept", HeaderValue::from_static("1"));
-            h.insert(HeaderName::from_static(name), HeaderValue::from_static("x-kept2"));
-            h.insert("x-kept2", HeaderValue::from_static("1"));
-            strip_hop_by_hop(&mut h);
-            assert!(h.get(name).is_none(), "{name} survived");
-            assert!(h.contains_key("x-kept"), "{name}");
-            // Only `Connection` names other headers.
-            assert_eq!(h.contains_key("x-kept2"), name != "connection", "{name}");
-        }
-        let mut h = HeaderMap::new();
-        h.insert("x-proxyish", HeaderValue::from_static("1"));
-        h.insert("content-type", HeaderValue::from_static("text/plain"));
-        strip_hop_by_hop(&mut h);
-        assert_eq!(h.len(), 2, "nothing hop-by-hop: nothing removed");
+    fn host_text_is_reused_only_when_canonical() {
+        let a = |name: &'static str, port| Authority {
+            name: Cow::Borrowed(name),
+            port,
+        };
+        assert!(is_text_of(b"a.test", &a("a.test", None)));
+        assert!(is_text_of(b"a.test:8080", &a("a.test", Some(8080))));
+        assert!(!is_text_of(b"a.test:080", &a("a.test", Some(80))));
+        assert!(!is_text_of(b"a.test:", &a("a.test", None)));
+        assert!(!is_text_of(b"a.test.", &a("a.test", None)));
+        assert!(!is_text_of(b"A.test", &a("a.test", None)));
     }
 }

@@ -102,19 +102,31 @@ pub struct ResponseHead {
     pub keep_alive: bool,
 }
 
+/// A header the gateway sets on the upstream request, replacing any the
+/// client sent under that name.
+#[derive(Debug, Clone, Copy)]
+pub enum SetField<'a> {
+    /// The client's lines of that name are removed and none is added.
+    Remove,
+    /// One line with this value.
+    Value(&'a HeaderValue),
+    /// One line whose value is these pieces, concatenated (written
+    /// straight into the head: no per-request header value is allocated).
+    Parts(&'a [&'a [u8]]),
+}
+
 /// Writes the head of a request to the upstream into `out`: the request
 /// line with `target` (origin form), `host`, then `headers` except any
-/// `Host` and any name `set` replaces, then `set`'s values (a `None` value
-/// only removes the name), and `Transfer-Encoding: chunked` (dropping any
-/// `Content-Length`) when `chunked`. The caller has removed the hop-by-hop
-/// headers.
+/// `Host`, any `Content-Length` when `chunked`, and any named in `set`,
+/// then the fields of `set`, and `Transfer-Encoding: chunked` when
+/// `chunked`.
 pub fn encode_request_head(
     out: &mut Vec<u8>,
     method: &Method,
     target: &str,
     host: &HeaderValue,
     headers: &HeaderMap,
-    set: &[(&HeaderName, Option<&HeaderValue>)],
+    set: &[(&HeaderName, SetField<'_>)],
     chunked: bool,
 ) {
     out.extend_from_slice(method.as_str().as_bytes());
@@ -130,8 +142,17 @@ pub fn encode_request_head(
         field(out, name, value);
     }
     for (name, value) in set {
-        if let Some(v) = value {
-            field(out, name, v);
+        match value {
+            SetField::Remove => {}
+            SetField::Value(v) => field(out, name, v),
+            SetField::Parts(parts) => {
+                out.extend_from_slice(name.as_str().as_bytes());
+                out.extend_from_slice(b": ");
+                for p in *parts {
+                    out.extend_from_slice(p);
+                }
+                out.extend_from_slice(b"\r\n");
+            }
         }
     }
     if chunked {
@@ -457,7 +478,7 @@ mod tests {
              x-f: spoofed\r\nx-g: spoofed\r\n\r\n"
         );
         // Replaced names: the map's values go, the given ones are written
-        // (a `None` only removes).
+        // (`Remove` only removes; `Parts` are concatenated).
         let (xf, xg, v) = (
             HeaderName::from_static("x-f"),
             HeaderName::from_static("x-g"),
@@ -470,12 +491,17 @@ mod tests {
             "/",
             &host,
             &h,
-            &[(&xf, Some(&v)), (&xg, None)],
+            &[
+                (&xf, SetField::Value(&v)),
+                (&xg, SetField::Remove),
+                (&header::FORWARDED, SetField::Parts(&[b"for=1.2.3.4", b";host=\"a\""])),
+            ],
             true,
         );
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "PUT / HTTP/1.1\r\nhost: 127.0.0.1:8080\r\nx-a: 1\r\nx-a: 2\r\nx-f: mine\r\ntransfer-encoding: chunked\r\n\r\n"
+            "PUT / HTTP/1.1\r\nhost: 127.0.0.1:8080\r\nx-a: 1\r\nx-a: 2\r\nx-f: mine\r\n\
+             forwarded: for=1.2.3.4;host=\"a\"\r\ntransfer-encoding: chunked\r\n\r\n"
         );
     }
 

@@ -243,7 +243,7 @@ impl Http1Pool {
     pub async fn send(
         &self,
         req: Request<Incoming>,
-        set: &[(&HeaderName, Option<&HeaderValue>)],
+        set: &[(&HeaderName, h1::SetField<'_>)],
     ) -> Result<Response<UpstreamBody>, SendError> {
         let (parts, body) = req.into_parts();
         let has_body = !body.is_end_stream();
