@@ -21,6 +21,7 @@ mod audit;
 mod check;
 mod client;
 mod config;
+mod report;
 mod serve;
 mod validate;
 
