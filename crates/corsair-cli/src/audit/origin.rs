@@ -10,6 +10,8 @@ use std::fmt;
 
 use url::{Host, ParseError, SyntaxViolation, Url};
 
+use crate::client::{is_structural, url_error_reason};
+
 /// A tuple origin with an `http` or `https` scheme (URL Standard §4 "origin" of a URL).
 /// The port is kept only when it is not the scheme's default, so that
 /// [`Origin::serialize`] is the browser's serialization, the value of an `Origin` header.
@@ -62,13 +64,14 @@ impl Origin {
             .parse(text)
             .map_err(|e| match e {
                 ParseError::RelativeUrlWithoutBase => bad("expected scheme://host[:port]"),
-                e => bad(&e.to_string()),
+                e => bad(&url_error_reason(e)),
             })?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(bad("the scheme must be http or https"));
         }
-        if let Some(v) = violations.borrow().first() {
-            return Err(bad(&format!("{v}; write it as scheme://host[:port]")));
+        if let Some(&v) = violations.borrow().first() {
+            let why = is_structural(v).map_or_else(|| v.to_string(), str::to_owned);
+            return Err(bad(&format!("{why}; write it as scheme://host[:port]")));
         }
         if !url.username().is_empty()
             || url.password().is_some()
@@ -211,10 +214,11 @@ mod tests {
         assert!(err("https://example.com:").contains("empty port"));
         assert!(err("https://").contains("empty host"), "{}", err("https://"));
         assert!(
-            err("https:example.com").contains("expected //"),
+            err("https:example.com").contains("expected `//` after the scheme"),
             "{}",
             err("https:example.com")
         );
+        assert!(err("https://exa mple.com").contains("not a valid domain name"));
         assert!(err("https://example.com:99999").contains("port"));
     }
 

@@ -31,6 +31,7 @@
 
 mod error;
 
+use std::cell::RefCell;
 use std::fmt;
 use std::time::Duration;
 
@@ -42,7 +43,7 @@ use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client as LegacyClient;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
-use url::Url;
+use url::{ParseError, SyntaxViolation, Url};
 
 use self::error::classify;
 pub use self::error::ClientError;
@@ -196,20 +197,29 @@ impl Client {
 /// user information, which `fetch()` refuses too (Fetch §5.4, the `Request` constructor:
 /// "If parsedURL includes credentials, then throw a TypeError"). A fragment is allowed and
 /// never sent.
+///
+/// Input whose structure the URL Standard repairs with a validation error is refused
+/// rather than silently reread: a backslash read as `/`, a missing `//` after the scheme,
+/// a tab or newline dropped from the middle ([`is_structural`]). Leading and trailing
+/// spaces are trimmed; characters the standard percent-encodes (a space in the path,
+/// non-ASCII) are encoded as a browser encodes them.
 pub fn parse_url(url: &str) -> Result<Url, ClientError> {
     let invalid = |reason: &str| ClientError::InvalidUrl {
         url: url.to_owned(),
         reason: reason.to_owned(),
     };
-    let parsed = Url::parse(url.trim()).map_err(|e| match e {
-        url::ParseError::RelativeUrlWithoutBase => {
-            invalid("not an absolute URL (expected http://host/... or https://host/...)")
-        }
-        e => invalid(&e.to_string()),
-    })?;
+    let violations = RefCell::new(Vec::new());
+    let record = |v: SyntaxViolation| violations.borrow_mut().push(v);
+    let parsed = Url::options()
+        .syntax_violation_callback(Some(&record))
+        .parse(url.trim())
+        .map_err(|e| invalid(&url_error_reason(e)))?;
     match parsed.scheme() {
         "http" | "https" => {}
         s => return Err(invalid(&format!("unsupported scheme `{s}` (use http or https)"))),
+    }
+    if let Some(reason) = violations.borrow().iter().find_map(|&v| is_structural(v)) {
+        return Err(invalid(reason));
     }
     if parsed.host_str().is_none_or(str::is_empty) {
         return Err(invalid("missing host"));
@@ -218,6 +228,32 @@ pub fn parse_url(url: &str) -> Result<Url, ClientError> {
         return Err(invalid("user information (`user@`) is not supported in the URL"));
     }
     Ok(parsed)
+}
+
+/// Why the URL Standard's parser refused a URL, in words for the command line.
+pub(crate) fn url_error_reason(e: ParseError) -> String {
+    match e {
+        ParseError::RelativeUrlWithoutBase => {
+            "not an absolute URL (expected http://host/... or https://host/...)".to_owned()
+        }
+        ParseError::IdnaError | ParseError::InvalidDomainCharacter => {
+            "the host is not a valid domain name (it holds a space or another character a domain cannot contain)"
+                .to_owned()
+        }
+        ParseError::InvalidPort => "invalid port number (0 to 65535)".to_owned(),
+        e => e.to_string(),
+    }
+}
+
+/// The validation errors after which the parsed URL is not what was written (the parser
+/// reread its structure), with the reason to give; `None` for the others.
+pub(crate) fn is_structural(v: SyntaxViolation) -> Option<&'static str> {
+    match v {
+        SyntaxViolation::Backslash => Some("a backslash where a `/` belongs (browsers read it as `/`; write `/`)"),
+        SyntaxViolation::ExpectedDoubleSlash => Some("expected `//` after the scheme"),
+        SyntaxViolation::TabOrNewlineIgnored => Some("a tab or newline inside the URL"),
+        _ => None,
+    }
 }
 
 /// The request target for hyper: the URL without its fragment, as an [`http::Uri`].

@@ -32,8 +32,12 @@ fn parse_url_rejects_bad_urls() {
         ("http://", "empty host"),
         ("http://user@example.com/", "user information"),
         ("http://user:pw@example.com/", "user information"),
-        ("http://exa mple.com/", "invalid international domain name"),
+        ("http://exa mple.com/", "not a valid domain name"),
         ("http://example.com:65536/", "invalid port number"),
+        ("https:example.com", "expected `//` after the scheme"),
+        ("https:/example.com/", "expected `//` after the scheme"),
+        ("https://example.com\\a", "backslash"),
+        ("http://exa\tmple.com/", "tab or newline"),
         ("http://[::1/", "invalid IPv6 address"),
     ] {
         match parse_url(bad) {
