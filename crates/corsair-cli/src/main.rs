@@ -20,6 +20,7 @@ macro_rules! out {
 mod audit;
 mod check;
 mod client;
+mod report;
 mod serve;
 mod validate;
 

@@ -80,9 +80,10 @@ fn expect<'a>(json: &'a Value, id: &str, severity: &str) -> &'a Value {
     assert!(f["implied_by"].is_null(), "{id} should be a primary finding: {f:#}");
     let probe = f["probe_origin"].as_str().expect("probe_origin");
     assert!(!probe.is_empty());
-    assert_eq!(f["request"]["headers"]["origin"], probe, "{f:#}");
+    assert_eq!(header(&f["request"]["headers"], "origin"), Some(probe), "{f:#}");
     assert!(f["request"]["method"].is_string());
-    assert!(f["response_headers"].is_object());
+    assert_header_list(&f["request"]["headers"]);
+    assert_header_list(&f["response_headers"]);
     assert!(
         f["explanation"]
             .as_str()
@@ -90,6 +91,39 @@ fn expect<'a>(json: &'a Value, id: &str, severity: &str) -> &'a Value {
         "{f:#}"
     );
     f
+}
+
+/// A JSON header list: an array of `{"name", "value"}` objects, nothing else.
+fn assert_header_list(list: &Value) {
+    let lines = list.as_array().unwrap_or_else(|| panic!("not a header list: {list:#}"));
+    for line in lines {
+        let fields = line
+            .as_object()
+            .unwrap_or_else(|| panic!("not a header line: {line:#}"));
+        assert!(
+            fields.len() == 2 && line["name"].is_string() && line["value"].is_string(),
+            "not a header line: {line:#}"
+        );
+    }
+}
+
+/// The values of every `name` line of a JSON header list, in order.
+fn header_values<'a>(list: &'a Value, name: &str) -> Vec<&'a str> {
+    assert_header_list(list);
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .filter(|line| line["name"] == name)
+        .filter_map(|line| line["value"].as_str())
+        .collect()
+}
+
+/// The value of the one `name` line of a JSON header list (`None` when absent; panics
+/// when the name is repeated).
+fn header<'a>(list: &'a Value, name: &str) -> Option<&'a str> {
+    let values = header_values(list, name);
+    assert!(values.len() <= 1, "{name} is repeated: {list:#}");
+    values.first().copied()
 }
 
 fn assert_absent(json: &Value, id: &str) {
@@ -113,10 +147,13 @@ fn reflect_any_origin_with_credentials() {
     assert_eq!(f["probe_origin"], "https://corsair-probe.evil.example");
     assert_eq!(f["credentials"], true);
     assert_eq!(
-        f["response_headers"]["access-control-allow-origin"],
-        "https://corsair-probe.evil.example"
+        header(&f["response_headers"], "access-control-allow-origin"),
+        Some("https://corsair-probe.evil.example")
     );
-    assert_eq!(f["response_headers"]["access-control-allow-credentials"], "true");
+    assert_eq!(
+        header(&f["response_headers"], "access-control-allow-credentials"),
+        Some("true")
+    );
     // a reflector also echoes `null`, which is its own finding
     expect(&json, "null-origin", "high");
     // the look-alikes still fire, but are marked as following from the reflection
@@ -260,7 +297,7 @@ fn wildcard_with_credentials() {
     let (run, json) = audit_json(&server, &[TRUSTED]);
     assert_eq!(run.code, 0);
     let f = expect(&json, "wildcard-with-credentials", "medium");
-    assert_eq!(f["response_headers"]["access-control-allow-origin"], "*");
+    assert_eq!(header(&f["response_headers"], "access-control-allow-origin"), Some("*"));
     assert_eq!(ids(&json), ["wildcard-with-credentials"]);
 }
 
@@ -277,7 +314,36 @@ fn missing_vary_on_an_allow_list() {
     assert_eq!(run.code, 0);
     let f = expect(&json, "missing-vary", "low");
     assert_eq!(f["probe_origin"], TRUSTED);
-    assert!(f["response_headers"].get("vary").is_none());
+    assert!(header_values(&f["response_headers"], "vary").is_empty(), "{f:#}");
+    assert_eq!(ids(&json), ["missing-vary"]);
+}
+
+#[test]
+fn missing_vary_shows_every_vary_line() {
+    // an allow-list whose responses vary on other headers, each in a line of its own
+    let server = TestServer::start(|method: &Method, headers: &HeaderMap| {
+        let mut h = vec![("vary", "Accept-Encoding".to_owned()), ("vary", "Cookie".to_owned())];
+        if let Some(o) = origin_of(headers).filter(|o| *o == TRUSTED) {
+            h.insert(0, ("access-control-allow-origin", o.to_owned()));
+        }
+        Reply::for_method(method, h)
+    });
+    let (run, json) = audit_json(&server, &[TRUSTED]);
+    assert_eq!(run.code, 0);
+    let f = expect(&json, "missing-vary", "low");
+    assert_eq!(
+        f["response_headers"],
+        serde_json::json!([
+            { "name": "access-control-allow-origin", "value": TRUSTED },
+            { "name": "vary", "value": "Accept-Encoding" },
+            { "name": "vary", "value": "Cookie" },
+        ])
+    );
+    let explanation = f["explanation"].as_str().unwrap_or_default();
+    assert!(
+        explanation.contains("has `Vary: Accept-Encoding, Cookie` but not `Origin`"),
+        "{explanation}"
+    );
     assert_eq!(ids(&json), ["missing-vary"]);
 }
 
@@ -323,12 +389,16 @@ fn preflight_reflects_anything() {
     assert_eq!(run.code, 1);
     let f = expect(&json, "preflight-reflects-anything", "high");
     assert_eq!(f["request"]["method"], "OPTIONS");
-    assert_eq!(f["request"]["headers"]["access-control-request-method"], "CORSAIRPROBE");
+    let sent = &f["request"]["headers"];
+    assert_eq!(header(sent, "access-control-request-method"), Some("CORSAIRPROBE"));
     assert_eq!(
-        f["request"]["headers"]["access-control-request-headers"],
-        "x-corsair-probe,authorization"
+        header(sent, "access-control-request-headers"),
+        Some("x-corsair-probe,authorization")
     );
-    assert_eq!(f["response_headers"]["access-control-allow-methods"], "CORSAIRPROBE");
+    assert_eq!(
+        header(&f["response_headers"], "access-control-allow-methods"),
+        Some("CORSAIRPROBE")
+    );
     assert_eq!(ids(&json), ["preflight-reflects-anything"]);
 }
 

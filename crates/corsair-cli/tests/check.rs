@@ -229,6 +229,15 @@ fn two_allow_origin_values_are_blocked() {
     });
     let (run, json) = check(&srv.url(), &[]);
     assert_blocked(&run, &json, "multiple-allow-origin");
+    // both lines are in the report, one entry each
+    let acao: Vec<&str> = json["actual"]["headers"]
+        .as_array()
+        .expect("a header list")
+        .iter()
+        .filter(|h| h["name"] == "access-control-allow-origin")
+        .filter_map(|h| h["value"].as_str())
+        .collect();
+    assert_eq!(acao, [PAGE, PAGE], "{json:#}");
     assert!(json["reason"]
         .as_str()
         .unwrap()

@@ -1,11 +1,10 @@
 //! TLS for the listener: PEM certificate chain and key, rustls with ring,
 //! ALPN offering HTTP/2 then HTTP/1.1.
 
-use std::fs::File;
-use std::io::BufReader;
 use std::path::Path;
 use std::sync::Arc;
 
+use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::ServerConfig;
 use tokio_rustls::TlsAcceptor;
@@ -39,9 +38,10 @@ pub fn acceptor(t: &Tls, file: &str) -> Result<TlsAcceptor, ConfigFileError> {
     Ok(TlsAcceptor::from(Arc::new(sc)))
 }
 
-fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
-    let f = File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let certs = rustls_pemfile::certs(&mut BufReader::new(f))
+/// The certificates of a PEM file (rustls-pki-types' PEM parser).
+pub(crate) fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
+    let pem = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let certs = CertificateDer::pem_slice_iter(&pem)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| format!("{}: not a PEM certificate chain: {e}", path.display()))?;
     if certs.is_empty() {
@@ -51,8 +51,11 @@ fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
 }
 
 fn read_key(path: &Path) -> Result<PrivateKeyDer<'static>, String> {
-    let f = File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    rustls_pemfile::private_key(&mut BufReader::new(f))
-        .map_err(|e| format!("{}: not a PEM private key: {e}", path.display()))?
-        .ok_or_else(|| format!("{}: no PEM private key (PKCS#8, PKCS#1 or SEC1)", path.display()))
+    let pem = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    PrivateKeyDer::from_pem_slice(&pem).map_err(|e| match e {
+        rustls::pki_types::pem::Error::NoItemsFound => {
+            format!("{}: no PEM private key (PKCS#8, PKCS#1 or SEC1)", path.display())
+        }
+        e => format!("{}: not a PEM private key: {e}", path.display()),
+    })
 }

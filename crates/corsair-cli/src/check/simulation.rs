@@ -1,0 +1,211 @@
+//! Running the browser's algorithm step by step, with the engine in [`corsair::agent`]
+//! deciding every step and a [`Responder`] answering every request.
+
+use std::time::Instant;
+
+use corsair::agent::{self, Failure, PreflightCache, Request, Step, Trace};
+use http::{HeaderMap, HeaderName, HeaderValue};
+
+use super::report::{Event, Exchange, Kind, Mode, Report, SentRequest};
+use super::responders::{Received, Responder};
+use super::CheckError;
+use crate::report::HeaderList;
+
+/// Builds the [`Report`] while the engine fills its [`Trace`]: each step the engine adds
+/// becomes an event, in order with the exchanges.
+struct Recorder {
+    report: Report,
+    trace: Trace,
+    /// How many steps of `trace` are already events.
+    synced: usize,
+}
+
+impl Recorder {
+    fn new(mode: Mode, req: &Request) -> Self {
+        Recorder {
+            report: Report {
+                mode,
+                origin: req.origin().to_string(),
+                url: req.url().to_string(),
+                method: req.method().to_string(),
+                credentials: req.credentials(),
+                steps: Vec::new(),
+                events: Vec::new(),
+                exchanges: Vec::new(),
+                exposed: None,
+                failure: None,
+                policy_fix: None,
+            },
+            trace: Trace::new(),
+            synced: 0,
+        }
+    }
+
+    /// Makes events of the steps added to the trace since the last call.
+    fn sync(&mut self) {
+        let added = self.synced..self.trace.steps.len();
+        self.report.events.extend(added.map(Event::Step));
+        self.synced = self.trace.steps.len();
+    }
+
+    fn push_step(&mut self, step: Step) {
+        self.trace.push(step);
+        self.sync();
+    }
+
+    fn record(&mut self, kind: Kind, method: &str, url: &str, request_headers: HeaderList, received: &Received) {
+        self.report.exchanges.push(Exchange {
+            kind,
+            request: SentRequest {
+                method: method.to_string(),
+                url: url.to_string(),
+                headers: request_headers,
+            },
+            status: received.status,
+            headers: HeaderList::from_map(&received.headers),
+        });
+        self.report
+            .events
+            .push(Event::Exchange(self.report.exchanges.len() - 1));
+        for note in &received.notes {
+            self.push_step(note.clone());
+        }
+    }
+
+    /// Ends with the browser's verdict: `failure`, or `None` when the page reads the response.
+    fn finish(mut self, failure: Option<(Failure, Option<String>)>) -> Report {
+        self.sync();
+        if let Some((failure, policy_fix)) = failure {
+            self.report.failure = Some(failure);
+            self.report.policy_fix = policy_fix;
+        }
+        self.report.steps = self.trace.steps;
+        self.report
+    }
+}
+
+/// The engine's header list (name, value bytes) as a report shows it.
+fn header_list(headers: &[(String, Vec<u8>)]) -> HeaderList {
+    HeaderList::from_lines(headers.iter().map(|(n, v)| (n.as_str(), v.as_slice())))
+}
+
+/// Converts the engine's header list into a map to send; the engine keeps
+/// byte values a browser could send but `http` cannot carry (control bytes).
+fn to_header_map(headers: &[(String, Vec<u8>)]) -> Result<HeaderMap, CheckError> {
+    let mut map = HeaderMap::new();
+    for (name, value) in headers {
+        let n = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| CheckError::new("invalid-header-name", format!("cannot send header `{name}`")))?;
+        let v = HeaderValue::from_bytes(value).map_err(|_| {
+            CheckError::new(
+                "invalid-header-value",
+                format!("the value of `{name}` contains control bytes, which this HTTP client cannot send"),
+            )
+        })?;
+        map.append(n, v);
+    }
+    Ok(map)
+}
+
+/// Runs the browser's algorithm for `req` against `responder`: the preflight when one is
+/// needed and not cached (stopping when it fails, so that no request is sent that a
+/// browser would not send), the actual request and its redirects, the CORS check and the
+/// exposed-header filter.
+pub(crate) async fn simulate<R: Responder>(mut responder: R, req: Request) -> Result<Report, CheckError> {
+    let mut rec = Recorder::new(responder.mode(), &req);
+    rec.trace.extend(req.trace());
+    rec.sync();
+    if req.is_credentialed() && responder.mode() == Mode::Network {
+        rec.push_step(Step::pass(
+            "credentials",
+            "corsair has no cookies to send, but judges the responses as a browser does for a credentialed request",
+        ));
+    }
+    let started = Instant::now();
+    let mut cache = PreflightCache::new(agent::BrowserProfile::Chromium);
+    let mut current = req;
+    let mut redirects = 0usize;
+    let final_response = loop {
+        // Fetch §4.4 HTTP fetch: a CORS-preflight fetch (§4.8) unless the CORS-preflight
+        // cache (§4.9) has a match for the method and every unsafe header name.
+        if current.needs_preflight() {
+            let now = started.elapsed();
+            if !cache.preflight_needed(&current, now) {
+                rec.push_step(cache.explain(&current, now));
+            } else if let Some(pf) = current.preflight() {
+                let map = pf.header_map();
+                let received = responder.exchange(Kind::Preflight, &pf.method, &pf.url, &map).await?;
+                let sent = HeaderList::from_lines(pf.headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())));
+                rec.record(Kind::Preflight, &pf.method, &pf.url, sent, &received);
+                match agent::check_preflight_traced(&current, received.status, &received.headers, &mut rec.trace) {
+                    Ok(ok) => {
+                        rec.sync();
+                        cache.store(&current, &ok, started.elapsed());
+                    }
+                    Err(failure) => {
+                        // Fetch §4.8: a failed preflight is a network error; the actual
+                        // request is never sent.
+                        rec.sync();
+                        rec.push_step(Step::pass(
+                            "actual-request",
+                            "the preflight failed, so the browser does not send the actual request",
+                        ));
+                        let fix = responder.policy_fix(&failure);
+                        return Ok(rec.finish(Some((failure, fix))));
+                    }
+                }
+            }
+        }
+        let headers = current.actual_headers();
+        let map = to_header_map(&headers)?;
+        let received = responder
+            .exchange(Kind::Actual, current.method(), current.url(), &map)
+            .await?;
+        rec.record(
+            Kind::Actual,
+            current.method(),
+            current.url(),
+            header_list(&headers),
+            &received,
+        );
+        // Fetch §4.4 HTTP fetch runs the CORS check (§4.10) on every response, a 3xx
+        // included, before §4.5 HTTP-redirect fetch follows it.
+        match agent::follow_redirect_traced(&current, redirects, received.status, &received.headers, &mut rec.trace) {
+            Err(failure) => {
+                let fix = responder.policy_fix(&failure);
+                return Ok(rec.finish(Some((failure, fix))));
+            }
+            Ok(Some(next)) => {
+                rec.sync();
+                redirects += 1;
+                current = next.request;
+            }
+            Ok(None) => break received,
+        }
+    };
+    // Fetch §4.10 CORS check on the final response.
+    if let Err(failure) = agent::cors_check_traced(&current, &final_response.headers, &mut rec.trace) {
+        let fix = responder.policy_fix(&failure);
+        return Ok(rec.finish(Some((failure, fix))));
+    }
+    // Fetch §4.1 main fetch: the script sees a CORS filtered response, whose headers are
+    // the safelisted ones and those of `Access-Control-Expose-Headers`.
+    let exposed = agent::exposed_headers_traced(&current, &final_response.headers, &mut rec.trace);
+    rec.report.exposed = Some(exposed);
+    Ok(rec.finish(None))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_maps() {
+        let map = to_header_map(&[("X-A".into(), b"1".to_vec()), ("x-a".into(), b"2".to_vec())]).unwrap();
+        assert_eq!(map.get_all("x-a").iter().count(), 2);
+        assert!(to_header_map(&[("X-A".into(), b"\x01".to_vec())]).is_err());
+        let list = header_list(&[("X".into(), b"caf\xE9".to_vec()), ("x".into(), b"2".to_vec())]);
+        let lines: Vec<(&str, &str)> = list.iter().map(|l| (l.name.as_str(), l.value.as_str())).collect();
+        assert_eq!(lines, [("X", "caf\u{e9}"), ("x", "2")]);
+    }
+}
