@@ -1,11 +1,20 @@
 //! `corsair audit` against loopback servers that each carry one planted misconfiguration,
 //! and against a correct one.
 
-mod support;
-
+use corsair_testkit::cli::{self, Run};
+use corsair_testkit::upstream::{origin_of, Reply, Upstream};
 use http::{HeaderMap, Method};
 use serde_json::Value;
-use support::{corsair, origin_of, Reply, Run, TestServer};
+
+/// Runs the built `corsair` with these arguments.
+fn corsair(args: &[&str]) -> Run {
+    cli::run(env!("CARGO_BIN_EXE_corsair"), args)
+}
+
+/// The URL the tests probe on a test upstream.
+fn url_of(up: &Upstream) -> String {
+    format!("{}/api/data", up.url())
+}
 
 const TRUSTED: &str = "https://example.com";
 
@@ -27,12 +36,12 @@ fn vary_only() -> Vec<(&'static str, String)> {
 
 /// A server that grants the origins `trust` accepts (with credentials and `Vary: Origin`)
 /// and answers preflights for them with a fixed, short list.
-fn server_trusting(trust: impl Fn(&str) -> bool + Send + Sync + 'static) -> TestServer {
+fn server_trusting(trust: impl Fn(&str) -> bool + Send + Sync + 'static) -> Upstream {
     server_trusting_with(true, trust)
 }
 
-fn server_trusting_with(creds: bool, trust: impl Fn(&str) -> bool + Send + Sync + 'static) -> TestServer {
-    TestServer::start(move |method: &Method, headers: &HeaderMap| {
+fn server_trusting_with(creds: bool, trust: impl Fn(&str) -> bool + Send + Sync + 'static) -> Upstream {
+    Upstream::with(move |method: &Method, headers: &HeaderMap| {
         let mut h = match origin_of(headers) {
             Some(o) if trust(o) => grant(o, creds),
             _ => vary_only(),
@@ -45,8 +54,8 @@ fn server_trusting_with(creds: bool, trust: impl Fn(&str) -> bool + Send + Sync 
     })
 }
 
-fn audit_json(server: &TestServer, origins: &[&str]) -> (Run, Value) {
-    let url = server.url();
+fn audit_json(server: &Upstream, origins: &[&str]) -> (Run, Value) {
+    let url = url_of(&server);
     let mut args = vec!["audit", url.as_str(), "--format", "json"];
     for o in origins {
         args.push("--origin");
@@ -159,7 +168,7 @@ fn reflect_any_origin_with_credentials() {
     // the look-alikes still fire, but are marked as following from the reflection
     let prefix = find(&json, "prefix-match").expect("prefix-match");
     assert_eq!(prefix["implied_by"], "reflect-any-origin");
-    assert_eq!(json["url"], server.url());
+    assert_eq!(json["url"], url_of(&server));
     assert_eq!(json["summary"]["total"], findings(&json).len());
     assert_eq!(json["summary"]["failed_probes"], 0);
 }
@@ -285,7 +294,7 @@ fn third_party_host() {
 
 #[test]
 fn wildcard_with_credentials() {
-    let server = TestServer::start(|method: &Method, _: &HeaderMap| {
+    let server = Upstream::with(|method: &Method, _: &HeaderMap| {
         Reply::for_method(
             method,
             vec![
@@ -303,7 +312,7 @@ fn wildcard_with_credentials() {
 
 #[test]
 fn missing_vary_on_an_allow_list() {
-    let server = TestServer::start(|method: &Method, headers: &HeaderMap| {
+    let server = Upstream::with(|method: &Method, headers: &HeaderMap| {
         let h = match origin_of(headers) {
             Some(o) if o == TRUSTED => vec![("access-control-allow-origin", o.to_owned())],
             _ => vec![],
@@ -321,7 +330,7 @@ fn missing_vary_on_an_allow_list() {
 #[test]
 fn missing_vary_shows_every_vary_line() {
     // an allow-list whose responses vary on other headers, each in a line of its own
-    let server = TestServer::start(|method: &Method, headers: &HeaderMap| {
+    let server = Upstream::with(|method: &Method, headers: &HeaderMap| {
         let mut h = vec![("vary", "Accept-Encoding".to_owned()), ("vary", "Cookie".to_owned())];
         if let Some(o) = origin_of(headers).filter(|o| *o == TRUSTED) {
             h.insert(0, ("access-control-allow-origin", o.to_owned()));
@@ -349,7 +358,7 @@ fn missing_vary_shows_every_vary_line() {
 
 #[test]
 fn missing_vary_on_a_reflector() {
-    let server = TestServer::start(|method: &Method, headers: &HeaderMap| {
+    let server = Upstream::with(|method: &Method, headers: &HeaderMap| {
         let h = origin_of(headers)
             .map(|o| vec![("access-control-allow-origin", o.to_owned())])
             .unwrap_or_default();
@@ -365,7 +374,7 @@ fn missing_vary_on_a_reflector() {
 
 #[test]
 fn preflight_reflects_anything() {
-    let server = TestServer::start(|method: &Method, headers: &HeaderMap| {
+    let server = Upstream::with(|method: &Method, headers: &HeaderMap| {
         let origin = origin_of(headers).unwrap_or_default().to_owned();
         let h = if method == Method::OPTIONS {
             let mut h = grant(&origin, true);
@@ -403,7 +412,7 @@ fn preflight_reflects_anything() {
 }
 
 /// An exact allow-list with credentials and `Vary: Origin`, and fixed preflight answers.
-fn correct_server(allowed: &'static [&'static str]) -> TestServer {
+fn correct_server(allowed: &'static [&'static str]) -> Upstream {
     server_trusting(move |o| allowed.contains(&o))
 }
 
@@ -426,7 +435,7 @@ fn correct_server_has_no_findings() {
 #[test]
 fn correct_server_text_report_says_no_findings() {
     let server = correct_server(&[TRUSTED]);
-    let url = server.url();
+    let url = url_of(&server);
     let run = corsair(&["audit", &url, "--origin", TRUSTED]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("no findings"), "{}", run.stdout);
@@ -435,7 +444,7 @@ fn correct_server_text_report_says_no_findings() {
 #[test]
 fn default_trusted_origin_is_the_targets_own() {
     // trusts exactly its own origin, whatever port it got
-    let server = TestServer::start(|method: &Method, headers: &HeaderMap| {
+    let server = Upstream::with(|method: &Method, headers: &HeaderMap| {
         let own = headers
             .get("host")
             .and_then(|h| h.to_str().ok())
@@ -471,7 +480,7 @@ fn untrusted_baseline_is_noted() {
 #[test]
 fn text_report_for_a_reflector() {
     let server = server_trusting(|_| true);
-    let url = server.url();
+    let url = url_of(&server);
     let run = corsair(&["audit", &url, "--origin", TRUSTED, "--format", "text"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     let out = &run.stdout;
@@ -519,7 +528,7 @@ fn bad_arguments_exit_2() {
 #[test]
 fn weird_responses_do_not_crash() {
     // non-UTF-8 bytes, several ACAO lines, odd statuses
-    let server = TestServer::start(|_: &Method, headers: &HeaderMap| {
+    let server = Upstream::with(|_: &Method, headers: &HeaderMap| {
         let o = origin_of(headers).unwrap_or_default().to_owned();
         Reply {
             status: 599,
@@ -538,7 +547,7 @@ fn weird_responses_do_not_crash() {
 
 #[test]
 fn redirect_is_noted_not_followed() {
-    let server = TestServer::start(|_: &Method, _: &HeaderMap| Reply {
+    let server = Upstream::with(|_: &Method, _: &HeaderMap| Reply {
         status: 301,
         headers: vec![("location", "https://example.com/api".to_owned())],
     });

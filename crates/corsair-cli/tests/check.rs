@@ -1,13 +1,22 @@
 //! `corsair check` against local servers with known CORS headers, and
 //! offline against a config file.
 
-mod support;
-
 use std::sync::{Arc, Mutex};
 
+use corsair_testkit::cli::{self, Run};
+use corsair_testkit::upstream::{origin_of, Reply, Upstream};
 use http::{HeaderMap, Method};
 use serde_json::Value;
-use support::{corsair, origin_of, Reply, Run, TestServer};
+
+/// Runs the built `corsair` with these arguments.
+fn corsair(args: &[&str]) -> Run {
+    cli::run(env!("CARGO_BIN_EXE_corsair"), args)
+}
+
+/// The URL the tests probe on a test upstream.
+fn url_of(up: &Upstream) -> String {
+    format!("{}/api/data", up.url())
+}
 
 const PAGE: &str = "https://app.example";
 
@@ -16,10 +25,10 @@ type Seen = Arc<Mutex<Vec<(String, Option<String>)>>>;
 
 /// Starts a server answering with `respond(method, headers)` and recording
 /// every request it receives.
-fn server(respond: impl Fn(&Method, &HeaderMap) -> Reply + Send + Sync + 'static) -> (TestServer, Seen) {
+fn server(respond: impl Fn(&Method, &HeaderMap) -> Reply + Send + Sync + 'static) -> (Upstream, Seen) {
     let seen: Seen = Arc::new(Mutex::new(Vec::new()));
     let log = seen.clone();
-    let server = TestServer::start(move |method, headers| {
+    let server = Upstream::with(move |method, headers| {
         if let Ok(mut l) = log.lock() {
             l.push((method.to_string(), origin_of(headers).map(str::to_string)));
         }
@@ -92,7 +101,7 @@ fn header_value<'a>(headers: &'a Value, name: &str) -> Option<&'a str> {
 #[test]
 fn simple_get_is_allowed_without_preflight() {
     let (srv, seen) = server(allowing);
-    let (run, json) = check(&srv.url(), &[]);
+    let (run, json) = check(&url_of(&srv), &[]);
     assert_eq!(run.code, 0, "{}", run.stdout);
     assert_eq!(json["allowed"], true);
     assert_eq!(json["preflight"], Value::Null);
@@ -116,7 +125,10 @@ fn simple_get_is_allowed_without_preflight() {
 #[test]
 fn put_with_custom_header_is_preflighted_and_allowed() {
     let (srv, seen) = server(allowing);
-    let (run, json) = check(&srv.url(), &["--method", "put", "-H", "X-Token: abc", "--credentials"]);
+    let (run, json) = check(
+        &url_of(&srv),
+        &["--method", "put", "-H", "X-Token: abc", "--credentials"],
+    );
     assert_eq!(run.code, 0, "{}", run.stdout);
     assert_eq!(json["allowed"], true);
     let pf = &json["preflight"];
@@ -145,7 +157,7 @@ fn rejected_preflight_stops_before_the_actual_request() {
             Reply::for_method(method, h(&[("access-control-allow-origin", "*")]))
         }
     });
-    let (run, json) = check(&srv.url(), &["--method", "DELETE"]);
+    let (run, json) = check(&url_of(&srv), &["--method", "DELETE"]);
     assert_blocked(&run, &json, "missing-allow-origin");
     assert_eq!(json["preflight"]["status"], 403);
     assert_eq!(json["actual"], Value::Null);
@@ -161,7 +173,7 @@ fn preflight_with_bad_status_fails() {
             ("access-control-allow-methods", "PUT"),
         ]),
     });
-    let (run, json) = check(&srv.url(), &["--method", "PUT"]);
+    let (run, json) = check(&url_of(&srv), &["--method", "PUT"]);
     assert_blocked(&run, &json, "preflight-status");
     assert_eq!(methods(&seen), ["OPTIONS"]);
 }
@@ -177,7 +189,7 @@ fn missing_allow_methods_for_put() {
             ]),
         )
     });
-    let (run, json) = check(&srv.url(), &["--method", "PUT", "--body-type", "application/json"]);
+    let (run, json) = check(&url_of(&srv), &["--method", "PUT", "--body-type", "application/json"]);
     assert_blocked(&run, &json, "method-not-allowed");
     assert!(
         json["failure"]["fix"]
@@ -199,10 +211,10 @@ fn missing_allow_methods_for_put() {
 #[test]
 fn wrong_allow_origin_is_blocked() {
     let (srv, _) = server(|m, _| Reply::for_method(m, h(&[("access-control-allow-origin", "https://other.example")])));
-    let (run, json) = check(&srv.url(), &[]);
+    let (run, json) = check(&url_of(&srv), &[]);
     assert_blocked(&run, &json, "allow-origin-mismatch");
     let (srv, _) = server(|m, _| Reply::for_method(m, h(&[("access-control-allow-origin", "https://app.example/")])));
-    let (run, json) = check(&srv.url(), &[]);
+    let (run, json) = check(&url_of(&srv), &[]);
     assert_blocked(&run, &json, "allow-origin-mismatch");
     assert!(json["reason"].as_str().unwrap().contains("trailing `/`"), "{json:#}");
 }
@@ -210,7 +222,7 @@ fn wrong_allow_origin_is_blocked() {
 #[test]
 fn no_cors_headers_at_all() {
     let (srv, seen) = server(|m, _| Reply::for_method(m, vec![]));
-    let (run, json) = check(&srv.url(), &[]);
+    let (run, json) = check(&url_of(&srv), &[]);
     assert_blocked(&run, &json, "missing-allow-origin");
     // A simple request is sent (the browser sends it too, then hides the response).
     assert_eq!(methods(&seen), ["GET"]);
@@ -227,7 +239,7 @@ fn two_allow_origin_values_are_blocked() {
             ]),
         )
     });
-    let (run, json) = check(&srv.url(), &[]);
+    let (run, json) = check(&url_of(&srv), &[]);
     assert_blocked(&run, &json, "multiple-allow-origin");
     // both lines are in the report, one entry each
     let acao: Vec<&str> = json["actual"]["headers"]
@@ -256,9 +268,9 @@ fn wildcard_with_and_without_credentials() {
         )
     };
     let (srv, _) = server(star);
-    let (run, json) = check(&srv.url(), &["--credentials"]);
+    let (run, json) = check(&url_of(&srv), &["--credentials"]);
     assert_blocked(&run, &json, "wildcard-origin-with-credentials");
-    let (run, json) = check(&srv.url(), &[]);
+    let (run, json) = check(&url_of(&srv), &[]);
     assert_eq!(run.code, 0, "{}", run.stdout);
     assert_eq!(json["allowed"], true);
 }
@@ -266,7 +278,7 @@ fn wildcard_with_and_without_credentials() {
 #[test]
 fn credentials_need_allow_credentials_true() {
     let (srv, _) = server(|m, _| Reply::for_method(m, h(&[("access-control-allow-origin", PAGE)])));
-    let (run, json) = check(&srv.url(), &["--credentials"]);
+    let (run, json) = check(&url_of(&srv), &["--credentials"]);
     assert_blocked(&run, &json, "missing-allow-credentials");
     let (srv, _) = server(|m, _| {
         Reply::for_method(
@@ -277,7 +289,7 @@ fn credentials_need_allow_credentials_true() {
             ]),
         )
     });
-    let (run, json) = check(&srv.url(), &["--credentials"]);
+    let (run, json) = check(&url_of(&srv), &["--credentials"]);
     assert_blocked(&run, &json, "invalid-allow-credentials");
 }
 
@@ -293,10 +305,10 @@ fn wildcard_headers_never_cover_authorization() {
             ]),
         )
     });
-    let (run, json) = check(&srv.url(), &["-H", "Authorization: Bearer t"]);
+    let (run, json) = check(&url_of(&srv), &["-H", "Authorization: Bearer t"]);
     assert_blocked(&run, &json, "authorization-not-allowed");
     assert_eq!(methods(&seen), ["OPTIONS"]);
-    let (run, json) = check(&srv.url(), &["-H", "X-Anything: 1", "--method", "PATCH"]);
+    let (run, json) = check(&url_of(&srv), &["-H", "X-Anything: 1", "--method", "PATCH"]);
     assert_eq!(run.code, 0, "{}", run.stdout);
     assert_eq!(json["allowed"], true);
 }
@@ -316,7 +328,7 @@ fn redirected_preflight_fails() {
             Reply::for_method(m, h(&[("access-control-allow-origin", "*")]))
         }
     });
-    let (run, json) = check(&srv.url(), &["--method", "PUT"]);
+    let (run, json) = check(&url_of(&srv), &["--method", "PUT"]);
     assert_blocked(&run, &json, "preflight-redirect");
     assert_eq!(methods(&seen), ["OPTIONS"]);
 }
@@ -324,7 +336,7 @@ fn redirected_preflight_fails() {
 #[test]
 fn cross_origin_redirect_taints_origin() {
     let (target, target_seen) = server(|m, _| Reply::for_method(m, h(&[("access-control-allow-origin", "*")])));
-    let location = target.url();
+    let location = url_of(&target);
     let (first, _) = server(move |_, headers| Reply {
         status: 302,
         headers: vec![
@@ -335,7 +347,7 @@ fn cross_origin_redirect_taints_origin() {
             ("location", location.clone()),
         ],
     });
-    let (run, json) = check(&first.url(), &[]);
+    let (run, json) = check(&url_of(&first), &[]);
     assert_eq!(run.code, 0, "{}", run.stdout);
     assert_eq!(json["exchanges"].as_array().unwrap().len(), 2);
     let seen = target_seen.lock().unwrap().clone();
@@ -345,7 +357,7 @@ fn cross_origin_redirect_taints_origin() {
 #[test]
 fn text_output_has_trace_and_verdict() {
     let (srv, _) = server(|m, _| Reply::for_method(m, h(&[("access-control-allow-origin", "*")])));
-    let run = corsair(&["check", &srv.url(), "--origin", PAGE, "--method", "PUT"]);
+    let run = corsair(&["check", &url_of(&srv), "--origin", PAGE, "--method", "PUT"]);
     assert_eq!(run.code, 1);
     assert!(run.stdout.contains("-> sent: OPTIONS"), "{}", run.stdout);
     assert!(
@@ -359,7 +371,7 @@ fn text_output_has_trace_and_verdict() {
         "{}",
         run.stdout
     );
-    let run = corsair(&["check", &srv.url(), "--origin", PAGE]);
+    let run = corsair(&["check", &url_of(&srv), "--origin", PAGE]);
     assert_eq!(run.code, 0);
     assert!(run.stdout.contains("ALLOWED"), "{}", run.stdout);
 }

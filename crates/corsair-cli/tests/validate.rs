@@ -1,31 +1,25 @@
 //! `corsair validate` and `corsair config default`, run as a user would.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn corsair(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_corsair"))
-        .args(args)
-        .output()
-        .expect("run corsair")
+use corsair_testkit::cli::{self, Run};
+
+fn corsair(args: &[&str]) -> Run {
+    cli::run(env!("CARGO_BIN_EXE_corsair"), args)
 }
 
 fn validate(dir: &Path, name: &str, text: &str) -> (i32, String, String) {
     let path = dir.join(name);
     std::fs::write(&path, text).expect("write config");
     let out = corsair(&["validate", path.to_str().expect("utf-8 path")]);
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    (out.code, out.stdout, out.stderr)
 }
 
 #[test]
 fn the_embedded_default_validates() {
     let out = corsair(&["config", "default"]);
-    assert!(out.status.success());
-    let text = String::from_utf8(out.stdout).expect("utf-8");
+    assert_eq!(out.code, 0);
+    let text = out.stdout;
     assert!(text.contains("builtin:echo"));
     let dir = tempfile::tempdir().expect("tempdir");
     let (code, stdout, stderr) = validate(dir.path(), "default.toml", &text);
@@ -194,8 +188,8 @@ fn all_problems_are_listed_at_once() {
 #[test]
 fn unreadable_and_garbage_files_are_errors_not_panics() {
     let out = corsair(&["validate", "/nonexistent/corsair.toml"]);
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.code, 1);
+    let stderr = &out.stderr;
     assert!(
         stderr.contains("/nonexistent/corsair.toml") && stderr.contains("cannot read"),
         "{stderr}"

@@ -65,6 +65,11 @@ impl Reply {
     }
 }
 
+/// The request's `Origin`, if any and printable (for handlers).
+pub fn origin_of(headers: &HeaderMap) -> Option<&str> {
+    headers.get("origin").and_then(|v| v.to_str().ok())
+}
+
 type Handler = dyn Fn(&Method, &HeaderMap) -> Reply + Send + Sync;
 
 #[derive(Clone)]
