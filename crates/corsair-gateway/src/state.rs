@@ -23,7 +23,6 @@ use tracing::{info, warn};
 use crate::config::{Config, ConfigFileError, Upstream};
 use crate::listener::tls;
 use crate::ops::metrics::{Metrics, PolicyCounters};
-use crate::upstream::https::{self, UpstreamClient};
 use crate::upstream::pool::Http1Pool;
 
 /// One validated config with everything derived from it.
@@ -35,8 +34,8 @@ pub struct Active {
     /// The TLS acceptor when the listener speaks TLS (certificates are
     /// re-read on every reload).
     pub tls: Option<TlsAcceptor>,
-    /// The connection pool when the upstream is an `http://` URL (kept
-    /// across reloads that do not change the upstream).
+    /// The connection pool when the upstream is a URL (kept across reloads
+    /// that change neither the upstream nor `upstream_ca`).
     pub http1: Option<Arc<Http1Pool>>,
 }
 
@@ -81,11 +80,28 @@ impl Active {
         }
         let counters = config.policies.iter().map(|p| metrics.policy(&p.name)).collect();
         let http1 = match &config.upstream {
-            Upstream::Url(u) if u.scheme_str() == Some("http") => match previous {
-                Some(p) if p.config.upstream == config.upstream && p.http1.is_some() => p.http1.clone(),
-                _ => u.authority().map(|a| Http1Pool::new(a, workers, rt)),
+            Upstream::Url(u) => match previous {
+                Some(p)
+                    if p.config.upstream == config.upstream
+                        && p.config.upstream_ca == config.upstream_ca
+                        && p.http1.is_some() =>
+                {
+                    p.http1.clone()
+                }
+                _ => {
+                    let tls = match u.scheme_str() {
+                        Some("https") => Some(
+                            crate::upstream::tls_connector(config.upstream_ca.as_deref())
+                                .map_err(|m| ConfigFileError::one(&config.source, "upstream_ca", m))?,
+                        ),
+                        _ => None,
+                    };
+                    let pool = Http1Pool::new(u, tls, workers, rt, metrics.read_timeouts())
+                        .map_err(|m| ConfigFileError::one(&config.source, "upstream", m))?;
+                    Some(pool)
+                }
             },
-            _ => None,
+            Upstream::Echo => None,
         };
         Ok(Self {
             config: Arc::new(config),
@@ -126,8 +142,6 @@ pub struct Shared {
     generation: AtomicU64,
     /// Tells this `Shared` apart from others in the thread-local snapshot.
     id: usize,
-    /// The upstream client for `https://` upstreams.
-    pub client: UpstreamClient,
     /// The counters behind `/metrics`.
     pub metrics: Metrics,
     /// Whether the listener speaks TLS (fixed at start).
@@ -155,7 +169,6 @@ impl Shared {
             active: RwLock::new(Arc::new(active)),
             generation: AtomicU64::new(0),
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-            client: https::upstream_client()?,
             metrics,
             listener_tls,
             draining: AtomicBool::new(false),

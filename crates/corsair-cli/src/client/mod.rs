@@ -2,8 +2,10 @@
 //!
 //! A deliberately small wrapper around [`hyper_util::client::legacy::Client`] with a
 //! [`hyper_rustls::HttpsConnector`], so that both `http://` and `https://` URLs work.
-//! TLS uses rustls with the `ring` provider and the Mozilla root store (`webpki-roots`);
-//! certificates are verified normally, there is no "insecure" switch.
+//! TLS is the project's one client configuration
+//! ([`corsair_gateway::upstream::https`]: rustls with `ring`, the system's trust store or,
+//! when it has none, Mozilla's roots); certificates are verified normally, there is no
+//! "insecure" switch.
 //!
 //! What it does, and what it deliberately does not do:
 //!
@@ -100,13 +102,8 @@ impl Client {
     ///
     /// Does not need to run inside a Tokio runtime, but [`Client::send`] does.
     pub fn new() -> Result<Self, ClientError> {
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())
-            .map_err(|e| ClientError::Setup { reason: e.to_string() })?
-            .https_or_http()
-            .enable_http1()
-            .enable_http2()
-            .build();
+        let connector =
+            corsair_gateway::upstream::https::connector().map_err(|e| ClientError::Setup { reason: e.to_string() })?;
         let inner = LegacyClient::builder(TokioExecutor::new())
             .pool_timer(TokioTimer::new())
             .pool_idle_timeout(Duration::from_secs(30))

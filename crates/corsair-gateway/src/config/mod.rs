@@ -207,6 +207,17 @@ impl fmt::Display for ConfigFileError {
 impl std::error::Error for ConfigFileError {}
 
 impl ConfigFileError {
+    /// One problem of `file` under `key`.
+    pub fn one(file: &str, key: &str, message: String) -> Self {
+        Self {
+            file: file.to_owned(),
+            problems: vec![Problem {
+                key: key.to_owned(),
+                message,
+            }],
+        }
+    }
+
     /// An error of the whole file (no key): it cannot be read, it is not
     /// TOML…
     pub fn single(file: &Path, message: String) -> Self {

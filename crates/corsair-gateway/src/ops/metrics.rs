@@ -155,6 +155,7 @@ pub struct Metrics {
     reloads_ok: AtomicU64,
     reloads_refused: AtomicU64,
     refused: [AtomicU64; Refusal::ALL.len()],
+    read_timeouts: Arc<AtomicU64>,
 }
 
 /// Why the upstream failed.
@@ -206,6 +207,12 @@ impl Metrics {
         } else {
             self.reloads_refused.fetch_add(1, Relaxed);
         }
+    }
+
+    /// The counter of responses cut off by `limits.upstream_read_timeout`,
+    /// shared with the upstream pools.
+    pub fn read_timeouts(&self) -> Arc<AtomicU64> {
+        self.read_timeouts.clone()
     }
 
     /// A request refused with 400 because it has no single meaning.
@@ -318,7 +325,7 @@ impl Metrics {
             &mut out,
             "corsair_upstream_errors_total",
             "counter",
-            "Upstream failures: `unreachable` (502) and `timeout` (504).",
+            "Upstream failures: `unreachable` (502), `timeout` (504) and `read_timeout` (a response body cut off).",
         );
         let _ = writeln!(
             out,
@@ -329,6 +336,11 @@ impl Metrics {
             out,
             "corsair_upstream_errors_total{{kind=\"timeout\"}} {}",
             self.upstream_timeout.load(Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "corsair_upstream_errors_total{{kind=\"read_timeout\"}} {}",
+            self.read_timeouts.load(Relaxed)
         );
 
         header(

@@ -82,28 +82,13 @@ pub(super) async fn forward(
             // travels in X-Forwarded-Host. The forwarding headers go
             // straight into the request head, not through the map.
             parts.uri = Uri::from(path_and_query);
-            let r = deadline::within(timeout, pool.send(Request::from_parts(parts, body), &forwarded)).await;
-            upstream_outcome(
-                r.map(|r| r.map(|resp| resp.map(boxed)).map_err(|e| chain(&e))),
-                &method,
-                &path,
-                timeout,
-            )
-        }
-        (Upstream::Url(base), None) => {
-            set_headers(&mut parts.headers, &forwarded);
-            let mut uri = base.clone().into_parts();
-            uri.path_and_query = Some(path_and_query);
-            parts.uri = match Uri::from_parts(uri) {
-                Ok(u) => u,
-                Err(_) => return gateway_error(StatusCode::BAD_REQUEST, "corsair: invalid request target\n"),
-            };
-            // The client sets Host from the upstream URL; the client's
-            // travels in X-Forwarded-Host.
-            parts.headers.remove(header::HOST);
             let r = deadline::within(
                 timeout,
-                Box::pin(ctx.shared.client.request(Request::from_parts(parts, body))),
+                pool.send(
+                    Request::from_parts(parts, body),
+                    &forwarded,
+                    cfg.limits.upstream_read_timeout,
+                ),
             )
             .await;
             upstream_outcome(
@@ -112,6 +97,10 @@ pub(super) async fn forward(
                 &path,
                 timeout,
             )
+        }
+        (Upstream::Url(_), None) => {
+            // Active::build makes a pool for every URL upstream.
+            Err(UpstreamError::Unreachable)
         }
     };
     match result {

@@ -240,6 +240,16 @@ pub struct CoarseSleep {
 }
 
 impl CoarseSleep {
+    /// A sleep until `deadline`, registered when first polled; for the
+    /// worker that polls it.
+    pub(crate) fn new(deadline: Instant) -> Self {
+        Self {
+            deadline,
+            key: None,
+            fired: false,
+        }
+    }
+
     fn reset(&mut self, deadline: Instant) {
         self.deadline = deadline;
         self.fired = false;

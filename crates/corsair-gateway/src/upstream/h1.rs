@@ -242,8 +242,17 @@ pub fn parse_response_head(
             headers.append(name, value);
         }
         let framing = framing(&headers, status, version, head_request)?;
+        // A response that has no body by its request method or status (HEAD,
+        // 204, 304) but whose head advertises one (a non-zero length, or a
+        // transfer coding) ends where nothing can verify it: if the upstream
+        // sends that body after all, now or later, those bytes would be read
+        // as the answer to the connection's next request — another client's.
+        // Such a connection is never reused (RFC 9112 §6.3 and §9.3, the
+        // gateway's response-mixing rule: see the README).
+        let unverifiable_end = framing == Framing::Empty && advertises_body(&headers);
         let keep_alive = version == Version::HTTP_11
             && framing != Framing::Close
+            && !unverifiable_end
             && !has_token(&headers, &header::CONNECTION, "close");
         return Ok(Some(ResponseHead {
             status,
@@ -253,6 +262,15 @@ pub fn parse_response_head(
             keep_alive,
         }));
     }
+}
+
+/// Whether a head says a body follows: `Transfer-Encoding`, or a
+/// `Content-Length` that is not 0 (or not a length at all).
+fn advertises_body(h: &HeaderMap) -> bool {
+    h.contains_key(header::TRANSFER_ENCODING)
+        || h.get_all(header::CONTENT_LENGTH)
+            .iter()
+            .any(|v| v.as_bytes().split(|&b| b == b',').any(|p| trim(p) != b"0"))
 }
 
 /// RFC 9112 §6.3, for a response.
@@ -586,6 +604,27 @@ mod tests {
             framing_of("HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"),
             Err(ProtoError::TransferEncodingOnHttp10)
         );
+    }
+
+    #[test]
+    fn bodyless_answers_that_advertise_a_body_end_the_connection() {
+        let ka = |raw: &str, head_request: bool| head(raw, head_request).unwrap().unwrap().keep_alive;
+        // The answer's end cannot be verified: never reused.
+        assert!(!ka("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n", true));
+        assert!(!ka("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", true));
+        assert!(!ka("HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n", false));
+        assert!(!ka("HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n", false));
+        assert!(!ka(
+            "HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: chunked\r\n\r\n",
+            false
+        ));
+        assert!(!ka("HTTP/1.1 304 Not Modified\r\nContent-Length: 0, 1\r\n\r\n", false));
+        // Nothing advertised, or a zero length: the end is where the head ends.
+        assert!(ka("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", true));
+        assert!(ka("HTTP/1.1 200 OK\r\n\r\n", true));
+        assert!(ka("HTTP/1.1 204 No Content\r\n\r\n", false));
+        assert!(ka("HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\n\r\n", false));
+        assert!(ka("HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n", false));
     }
 
     #[test]

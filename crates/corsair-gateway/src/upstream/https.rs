@@ -8,26 +8,17 @@
 //! Certificates are always verified; there is no switch to turn that off.
 //! rustls with the `ring` provider, TLS 1.2 and 1.3.
 //!
-//! The gateway's client for `https://` upstreams is hyper-util's pooled
-//! client over that configuration, offering HTTP/2 and HTTP/1.1 by ALPN.
+//! The gateway's own HTTP/1.1 client uses it for `https://` upstreams
+//! (offering `http/1.1` by ALPN; `upstream_ca` replaces the trust roots);
+//! [`connector`] wraps it for hyper-util's client, which `check` and
+//! `audit` use (offering HTTP/2 and HTTP/1.1).
 
 use std::io;
 use std::sync::Arc;
-use std::time::Duration;
 
-use hyper::body::Incoming;
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
 use rustls::RootCertStore;
-
-/// How long an idle upstream connection is kept.
-pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// The HTTP(S) client to an `https://` upstream: pooled keep-alive
-/// connections.
-pub type UpstreamClient = Client<HttpsConnector<HttpConnector>, Incoming>;
 
 /// Where the trust roots of [`client_config`] came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,13 +69,4 @@ pub fn connector() -> io::Result<HttpsConnector<HttpConnector>> {
         .enable_http1()
         .enable_http2()
         .wrap_connector(http))
-}
-
-/// The pooled client for `https://` upstreams.
-pub fn upstream_client() -> io::Result<UpstreamClient> {
-    Ok(Client::builder(TokioExecutor::new())
-        .timer(TokioTimer::new())
-        .pool_timer(TokioTimer::new())
-        .pool_idle_timeout(IDLE_TIMEOUT)
-        .build(connector()?))
 }

@@ -2,13 +2,20 @@
 //!
 //! - [`h1`]: the HTTP/1.1 wire format of the gateway's own client (request
 //!   heads, response heads, framing, the chunked coding).
-//! - [`pool`]: the pooled connections to an `http://` upstream and the
-//!   exchange of one request over them.
-//! - [`https`]: hyper-util's pooled client with rustls, for `https://`
-//!   upstreams, and the TLS client configuration.
+//! - `pool`, `exchange`, `body`, `conn`: the gateway's HTTP/1.1 client:
+//!   the pooled connections to the upstream (TCP for `http://`, TLS for
+//!   `https://`), the exchange of one request over one, the response body
+//!   read from it, the socket.
+//! - [`https`]: the project's one TLS client configuration (trust roots),
+//!   used for `https://` upstreams and by `corsair check` and `audit`.
 //! - [`echo`]: the built-in echo upstream (`upstream = "builtin:echo"`).
 
+mod body;
+mod conn;
 pub(crate) mod echo;
+mod exchange;
 pub mod h1;
-pub(crate) mod https;
+pub mod https;
 pub(crate) mod pool;
+
+pub(crate) use conn::tls_connector;
