@@ -300,7 +300,7 @@ fn is_canonical(b: &[u8], rules: &PathRules) -> bool {
     let mut prev_slash = false;
     for (i, &c) in b.iter().enumerate() {
         match c {
-            b'\\' => return false,
+            b'\\' | 0x80..=0xFF | 0..=0x1F | 0x7F => return false,
             b';' if rules.semicolons != Semicolons::Keep => return false,
             b'%' => {
                 let canonical_hex = |c: u8| c.is_ascii_digit() || (b'A'..=b'F').contains(&c);
@@ -312,7 +312,11 @@ fn is_canonical(b: &[u8], rules: &PathRules) -> bool {
                 }
                 let v = (hex(hi).unwrap_or(0) << 4) | hex(lo).unwrap_or(0);
                 let slash = v == b'/' || v == b'\\';
-                if v == 0 || is_unreserved(v) || (slash && rules.encoded_slashes == EncodedSlashes::Reject) {
+                if v == 0
+                    || is_unreserved(v)
+                    || (slash && rules.encoded_slashes == EncodedSlashes::Reject)
+                    || matches!(v, 0xC0 | 0xC1 | 0xE0 | 0xF0)
+                {
                     return false;
                 }
             }
@@ -335,6 +339,24 @@ fn is_canonical(b: &[u8], rules: &PathRules) -> bool {
         prev_slash = false;
     }
     true
+}
+
+/// Whether an encoded byte `v`, followed by `next` (the raw text after its
+/// escape), starts an overlong UTF-8 encoding: `%C0`/`%C1` (only ever
+/// overlong ASCII, such as `%C0%AE` for `.`), `%E0%80`–`%E0%9F` and
+/// `%F0%80`–`%F0%8F`. Some servers decode those to the ASCII they disguise
+/// (the classic `..` and `/` bypasses): no single meaning.
+fn is_overlong_start(v: u8, next: Option<&[u8]>) -> bool {
+    let second = || match next {
+        Some([b'%', hi, lo]) => Some((hex(*hi)?, hex(*lo)?)).map(|(h, l)| h << 4 | l),
+        _ => None,
+    };
+    match v {
+        0xC0 | 0xC1 => true,
+        0xE0 => second().is_some_and(|s| (0x80..=0x9F).contains(&s)),
+        0xF0 => second().is_some_and(|s| (0x80..=0x8F).contains(&s)),
+        _ => false,
+    }
 }
 
 fn hex(c: u8) -> Option<u8> {
@@ -362,6 +384,9 @@ fn normalize(b: &[u8], rules: &PathRules) -> Result<String, Refusal> {
                     return Err(Refusal::InvalidEscape);
                 };
                 let v = hi << 4 | lo;
+                if is_overlong_start(v, b.get(i + 3..i + 6)) {
+                    return Err(Refusal::InvalidEscape);
+                }
                 match v {
                     0 => return Err(Refusal::EncodedNul),
                     b'/' | b'\\' if rules.encoded_slashes == EncodedSlashes::Reject => {
@@ -376,6 +401,9 @@ fn normalize(b: &[u8], rules: &PathRules) -> Result<String, Refusal> {
                 i += 3;
             }
             b'\\' => return Err(Refusal::Backslash),
+            // A request-target is ASCII (RFC 9112 §3.2, RFC 3986 §2): raw
+            // bytes beyond it, or controls, have no agreed meaning.
+            0x80..=0xFF | 0..=0x1F | 0x7F => return Err(Refusal::InvalidPath),
             c => {
                 decoded.push(c);
                 i += 1;
@@ -499,6 +527,13 @@ mod tests {
         assert_eq!(canon("/api%zz"), Err(Refusal::InvalidEscape));
         assert_eq!(canon("/api;x/me"), Err(Refusal::PathParameters));
         assert_eq!(canon("/a/..;/b"), Err(Refusal::PathParameters));
+        assert_eq!(canon("/%c0%ae%c0%ae/x"), Err(Refusal::InvalidEscape));
+        assert_eq!(canon("/%C1%9C"), Err(Refusal::InvalidEscape));
+        assert_eq!(canon("/%e0%80%ae"), Err(Refusal::InvalidEscape));
+        assert_eq!(canon("/%f0%80%80%ae"), Err(Refusal::InvalidEscape));
+        assert_eq!(canon("/%e0%a4%85").unwrap(), "/%E0%A4%85", "a real 3-byte character");
+        assert_eq!(canon("/é"), Err(Refusal::InvalidPath));
+        assert_eq!(canon("/a\tb"), Err(Refusal::InvalidPath));
         assert_eq!(canon("api"), Err(Refusal::InvalidPath));
         assert_eq!(canon(""), Err(Refusal::InvalidPath));
     }
