@@ -798,7 +798,7 @@ fn require_open_files(connections: usize, fds_per_connection: usize) {
     assert!(
         limit >= need as u64,
         "this test opens {connections} connections of {fds_per_connection} descriptors each \
-         (client and gateway sides, all in this process) and needs {need} open files, but the \
+         (every end of each connection is in this process) and needs {need} open files, but the \
          limit is {limit} even after raising the soft limit to the hard one: raise the hard \
          limit (`ulimit -Hn {need}` as root, or LimitNOFILE= for a service)"
     );
