@@ -7,7 +7,7 @@
 //!
 //! - [`upstream::Upstream`]: the one test upstream, a hyper HTTP/1.1 server
 //!   on its own thread that records every request; its default routes
-//!   (`/slow`, `/stream`, `/upload`, `?acao`) serve the gateway tests, a
+//!   (`/gate`, `/stream`, `/upload`, `?acao`) serve the gateway tests, a
 //!   handler closure serves the `check` and `audit` tests.
 //! - [`raw`]: raw HTTP/1.1 over TCP, for tests that control every byte a
 //!   client or a misbehaving upstream sends: [`raw::exchange`] and
