@@ -19,7 +19,7 @@ use corsair_testkit::raw::{
 use corsair_testkit::{raise_open_files_limit, RefusingAddr};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
+use tokio::sync::{watch, Notify};
 
 /// The origin the policy allows (with credentials).
 const GOOD: &str = "https://app.example.com";
@@ -81,12 +81,14 @@ async fn wait_until(what: &str, limit: Duration, f: impl Fn() -> bool) {
 const BIG: usize = 100_000;
 
 /// The fault upstream: counts requests and closed connections; `/gate`
-/// answers only once the gate is opened.
+/// answers only once the gate is opened; `/reset-*` send part of a body and
+/// reset the connection when the test says so ([`Faults::reset`]).
 struct Faults {
     server: RawServer,
     hits: Arc<AtomicUsize>,
     closed: Arc<AtomicUsize>,
     gate: watch::Sender<bool>,
+    reset: Arc<Notify>,
 }
 
 impl Faults {
@@ -98,11 +100,12 @@ impl Faults {
         let hits = Arc::new(AtomicUsize::new(0));
         let closed = Arc::new(AtomicUsize::new(0));
         let gate = watch::Sender::new(false);
-        let (h, c, g) = (hits.clone(), closed.clone(), gate.clone());
+        let reset = Arc::new(Notify::new());
+        let (h, c, g, x) = (hits.clone(), closed.clone(), gate.clone(), reset.clone());
         let server = RawServer::start_on(listener, move |s, _| {
-            let (h, c, g) = (h.clone(), c.clone(), g.subscribe());
+            let (h, c, g, x) = (h.clone(), c.clone(), g.subscribe(), x.clone());
             async move {
-                fault_connection(s, &h, g).await; // the socket is closed here
+                fault_connection(s, &h, g, &x).await; // the socket is closed here
                 c.fetch_add(1, Ordering::SeqCst);
             }
         });
@@ -111,6 +114,7 @@ impl Faults {
             hits,
             closed,
             gate,
+            reset,
         }
     }
 
@@ -125,10 +129,15 @@ impl Faults {
     fn open_gate(&self) {
         self.gate.send_replace(true);
     }
+
+    /// Lets the one `/reset-*` answer in progress reset its connection.
+    fn reset(&self) {
+        self.reset.notify_one();
+    }
 }
 
 /// Serves one connection of the fault upstream.
-async fn fault_connection(stream: TcpStream, hits: &AtomicUsize, mut gate: watch::Receiver<bool>) {
+async fn fault_connection(stream: TcpStream, hits: &AtomicUsize, mut gate: watch::Receiver<bool>, reset: &Notify) {
     let mut r = BufReader::new(stream);
     while let Some(head) = read_request_head(&mut r).await {
         hits.fetch_add(1, Ordering::SeqCst);
@@ -147,7 +156,7 @@ async fn fault_connection(stream: TcpStream, hits: &AtomicUsize, mut gate: watch
                     .await;
                 let _ = s.write_all(&[b'x'; 1000]).await;
                 let _ = s.flush().await;
-                tokio::time::sleep(Duration::from_millis(100)).await;
+                reset.notified().await;
                 let _ = s.set_zero_linger();
                 return; // dropped with linger 0: RST
             }
@@ -158,7 +167,7 @@ async fn fault_connection(stream: TcpStream, hits: &AtomicUsize, mut gate: watch
                 let _ = s.write_all(&[b'y'; 1000]).await;
                 let _ = s.write_all(b"\r\n10\r\nyyyy").await;
                 let _ = s.flush().await;
-                tokio::time::sleep(Duration::from_millis(100)).await;
+                reset.notified().await;
                 let _ = s.set_zero_linger();
                 return;
             }
@@ -269,20 +278,40 @@ async fn upstream_refusing_connections_gets_502_then_recovers() {
     assert_eq!(up.hits(), 1);
 }
 
+/// Sends `GET path`, reads until `seen` bytes of body have come through
+/// (the part the upstream sent before its reset), has the upstream reset
+/// its connection, and reads the rest up to the close.
+async fn get_through_reset(gw: SocketAddr, up: &Faults, path: &str, seen: usize) -> Resp {
+    let mut s = TcpStream::connect(gw).await.unwrap();
+    s.write_all(&request("GET", path, Some(GOOD), &[])).await.unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    let body_len = |got: &[u8]| got.windows(4).position(|w| w == b"\r\n\r\n").map(|i| got.len() - i - 4);
+    while body_len(&got).is_none_or(|n| n < seen) {
+        match tokio::time::timeout(Duration::from_secs(10), s.read(&mut buf)).await {
+            Ok(Ok(0)) => panic!("{path}: closed before the body's first part: {got:?}"),
+            Ok(Ok(n)) => got.extend_from_slice(&buf[..n]),
+            Ok(Err(e)) => panic!("{path}: {e} before the body's first part"),
+            Err(_) => panic!("{path}: the body's first part did not come through within 10 s"),
+        }
+    }
+    up.reset();
+    let (rest, closed) = read_until_close(&mut s, Duration::from_secs(10)).await;
+    assert!(closed, "{path}: the connection stays open after the upstream's reset");
+    got.extend_from_slice(&rest);
+    read_response(&mut BufReader::new(&got[..]), false)
+        .await
+        .expect("a response")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upstream_reset_mid_body_truncates_visibly() {
     let up = Faults::start().await;
     let gw = TestGateway::start(&config(&up.url(), 5));
-    // Content-Length: the client gets the head, then fewer bytes than
-    // announced and the close: the truncation is visible to it (and to
-    // any cache in between).
-    let r = tokio::time::timeout(
-        Duration::from_secs(10),
-        exchange(gw.addr, &request("GET", "/reset-cl", Some(GOOD), &[])),
-    )
-    .await
-    .expect("bounded")
-    .expect("a response head");
+    // Content-Length: the client gets the head and the first 1,000 bytes,
+    // then, after the upstream's reset, the close: fewer bytes than
+    // announced, a truncation visible to it (and to any cache in between).
+    let r = get_through_reset(gw.addr, &up, "/reset-cl", 1000).await;
     assert_eq!(r.status, 200);
     assert_allowed(&r, "reset-cl head");
     assert_eq!(r.header("content-length").as_deref(), Some(BIG.to_string().as_str()));
@@ -291,17 +320,12 @@ async fn upstream_reset_mid_body_truncates_visibly() {
         "a reset body must not look complete: {} bytes",
         r.body.len()
     );
-    assert!(r.body.len() < BIG);
-    // Chunked: no terminating chunk ever reaches the client.
-    let r = tokio::time::timeout(
-        Duration::from_secs(10),
-        exchange(gw.addr, &request("GET", "/reset-chunked", Some(GOOD), &[])),
-    )
-    .await
-    .expect("bounded")
-    .expect("a response head");
+    assert_eq!(r.body, [b'x'; 1000]);
+    // Chunked: the first chunk, then no terminating chunk ever.
+    let r = get_through_reset(gw.addr, &up, "/reset-chunked", 1000).await;
     assert_eq!(r.status, 200);
     assert!(!r.complete, "a reset chunked body must not end with the last chunk");
+    assert!(r.body.starts_with(&[b'y'; 1000]), "{r:?}");
     assert_up(gw.addr, "/after-reset").await;
 }
 
