@@ -222,9 +222,11 @@ impl TestGateway {
     }
 
     /// Waits (without blocking the caller's runtime) until the gateway has
-    /// finished: drained, or its `shutdown_grace` elapsed. Call
-    /// [`TestGateway::begin_shutdown`] first, or this waits forever.
+    /// finished: drained, or its `shutdown_grace` elapsed. Panics unless
+    /// [`TestGateway::begin_shutdown`] was called first (it would wait
+    /// forever).
     pub async fn stopped(&mut self) {
+        assert!(self.stop.is_none(), "TestGateway::stopped before begin_shutdown");
         if let Some(t) = self.thread.take() {
             let _ = tokio::task::spawn_blocking(move || t.join()).await;
         }

@@ -95,7 +95,6 @@ impl RefusingAddr {
 
     /// The address.
     pub fn addr(&self) -> std::net::SocketAddr {
-        let _ = &self.socket;
         self.addr
     }
 
