@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs Debian's nginx (nginx-light) for the cache-poisoning test
-# (crates/corsair-cli/tests/cache_poisoning.rs) when it is missing.
+# (crates/corsair-gateway/tests/cache_poisoning.rs) when it is missing.
 # Idempotent; needs root (as on the project's machines and in CI).
 set -euo pipefail
 if [ -x /usr/sbin/nginx ]; then

@@ -40,8 +40,12 @@ impl Run {
     }
 }
 
+/// How long one [`run`] may take before it is killed and the test fails
+/// (a command that should exit at once but serves instead).
+pub const RUN_LIMIT: Duration = Duration::from_secs(60);
+
 /// Runs the binary at `bin` with `args` (no `RUST_LOG`) and collects its
-/// output.
+/// output; panics if it has not exited within [`RUN_LIMIT`].
 pub fn run(bin: &str, args: &[&str]) -> Run {
     run_with_stdin(bin, args, None)
 }
@@ -59,11 +63,67 @@ pub fn run_with_stdin(bin: &str, args: &[&str], stdin: Option<&str>) -> Run {
         use std::io::Write as _;
         let _ = pipe.write_all(text.as_bytes());
     }
-    let out = child.wait_with_output().expect("wait for corsair");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    let stdout = read_all(child.stdout.take());
+    let stderr = read_all(child.stderr.take());
+    let deadline = Instant::now() + RUN_LIMIT;
+    let status = loop {
+        if let Some(st) = child.try_wait().expect("wait for corsair") {
+            break Some(st);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let run = Run {
+        code: status.and_then(|s| s.code()).unwrap_or(-1),
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+    };
+    assert!(
+        status.is_some(),
+        "corsair {args:?} did not exit within {RUN_LIMIT:?}; killed.\nstdout:\n{}\nstderr:\n{}",
+        run.stdout,
+        run.stderr
+    );
+    run
+}
+
+/// Reads `pipe` to its end on a thread of its own.
+fn read_all<R: std::io::Read + Send + 'static>(pipe: Option<R>) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut out = Vec::new();
+        if let Some(mut p) = pipe {
+            let _ = p.read_to_end(&mut out);
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    })
+}
+
+/// Makes `listener` file descriptor 3 of the child that `cmd` spawns, the
+/// place socket activation puts an inherited socket (systemd's
+/// `LISTEN_FDS=1`; nginx's `NGINX="3;"`). `listener` must stay open until
+/// the child is spawned; the child then has its own copy, and the caller's
+/// can be dropped. Every other descriptor of this process is close-on-exec
+/// (Rust's default), so the child inherits this one socket only.
+pub fn pass_listener_as_fd3(cmd: &mut Command, listener: &std::net::TcpListener) {
+    let fd = listener.as_raw_fd();
+    // SAFETY: between fork and exec only async-signal-safe calls (dup2,
+    // fcntl) on descriptors this process owns.
+    unsafe {
+        cmd.pre_exec(move || {
+            if fd == 3 {
+                let flags = libc::fcntl(3, libc::F_GETFD);
+                if flags < 0 || libc::fcntl(3, libc::F_SETFD, flags & !libc::FD_CLOEXEC) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            } else if libc::dup2(fd, 3) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
     }
 }
 
@@ -101,7 +161,6 @@ impl ServeProcess {
     fn spawn(bin: &str, args: &[&str], config: Option<PathBuf>, dir: tempfile::TempDir) -> ServeProcess {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         let addr = listener.local_addr().expect("local addr");
-        let fd = listener.as_raw_fd();
         let mut cmd = Command::new(bin);
         cmd.args(args)
             .env("RUST_LOG", "info")
@@ -110,21 +169,7 @@ impl ServeProcess {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
-        // SAFETY: between fork and exec only async-signal-safe calls (dup2,
-        // fcntl) on descriptors this process owns.
-        unsafe {
-            cmd.pre_exec(move || {
-                if fd == 3 {
-                    let flags = libc::fcntl(3, libc::F_GETFD);
-                    if flags < 0 || libc::fcntl(3, libc::F_SETFD, flags & !libc::FD_CLOEXEC) < 0 {
-                        return Err(std::io::Error::last_os_error());
-                    }
-                } else if libc::dup2(fd, 3) < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
+        pass_listener_as_fd3(&mut cmd, &listener);
         let mut child = cmd.spawn().expect("spawn corsair");
         // The child has its own copy; ours can go.
         drop(listener);
@@ -154,6 +199,15 @@ impl ServeProcess {
     /// The config file, when started with one.
     pub fn config_path(&self) -> Option<&Path> {
         self.config.as_deref()
+    }
+
+    /// Replaces the config file atomically (write + rename), as editors and
+    /// config management do.
+    pub fn rewrite_config(&self, text: &str) {
+        let path = self.config.as_deref().expect("started with a config file");
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, text).expect("write");
+        std::fs::rename(&tmp, path).expect("rename");
     }
 
     /// Sends a signal (`TERM`, `HUP`, `INT`).

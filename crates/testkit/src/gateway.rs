@@ -211,20 +211,30 @@ impl TestGateway {
         self.stop_and_join();
     }
 
-    /// Starts the shutdown and returns a future that completes when the
-    /// gateway has finished draining (for async tests that keep a request
-    /// in flight meanwhile).
-    pub fn begin_shutdown(mut self) -> impl std::future::Future<Output = ()> {
+    /// Starts the shutdown and returns at once: the gateway stops
+    /// accepting, `/healthz` says 503 `draining`, and in-flight requests
+    /// finish. The value stays usable (its address, admin listener and log)
+    /// while the gateway drains; [`TestGateway::stopped`] waits for the end.
+    pub fn begin_shutdown(&mut self) {
         if let Some(s) = self.stop.take() {
             let _ = s.send(());
         }
-        let thread = self.thread.take();
-        async move {
-            if let Some(t) = thread {
-                let _ = tokio::task::spawn_blocking(move || t.join()).await;
-            }
-            drop(self);
+    }
+
+    /// Waits (without blocking the caller's runtime) until the gateway has
+    /// finished: drained, or its `shutdown_grace` elapsed. Panics unless
+    /// [`TestGateway::begin_shutdown`] was called first (it would wait
+    /// forever).
+    pub async fn stopped(&mut self) {
+        assert!(self.stop.is_none(), "TestGateway::stopped before begin_shutdown");
+        if let Some(t) = self.thread.take() {
+            let _ = tokio::task::spawn_blocking(move || t.join()).await;
         }
+    }
+
+    /// The admin listener's `/healthz`: its status and body.
+    pub async fn health(&self) -> (u16, String) {
+        admin_get(self.admin.expect("an [admin] listener"), "/healthz").await
     }
 
     fn stop_and_join(&mut self) {

@@ -7,7 +7,7 @@
 //!
 //! - [`upstream::Upstream`]: the one test upstream, a hyper HTTP/1.1 server
 //!   on its own thread that records every request; its default routes
-//!   (`/slow`, `/stream`, `/upload`, `?acao`) serve the gateway tests, a
+//!   (`/gate`, `/stream`, `/upload`, `?acao`) serve the gateway tests, a
 //!   handler closure serves the `check` and `audit` tests.
 //! - [`raw`]: raw HTTP/1.1 over TCP, for tests that control every byte a
 //!   client or a misbehaving upstream sends: [`raw::exchange`] and
@@ -74,8 +74,9 @@ pub fn raise_open_files_limit() -> u64 {
 }
 
 /// A loopback address on which nothing accepts connections: a socket bound
-/// to port 0 but never listening, so connecting to it is refused, and kept
-/// bound (the port cannot be reused by anyone else) while the value lives.
+/// to port 0 but not listening, so connecting to it is refused, and kept
+/// bound (the port cannot be reused by anyone else) while the value lives
+/// or until [`RefusingAddr::listen`].
 pub struct RefusingAddr {
     socket: tokio::net::TcpSocket,
     addr: std::net::SocketAddr,
@@ -94,13 +95,20 @@ impl RefusingAddr {
 
     /// The address.
     pub fn addr(&self) -> std::net::SocketAddr {
-        let _ = &self.socket;
         self.addr
     }
 
     /// `http://addr`.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// Starts listening on the same socket: from now on connections to
+    /// [`RefusingAddr::addr`] are accepted (a dead upstream coming back on
+    /// its port, which nobody else could take meanwhile). Needs a tokio
+    /// runtime.
+    pub fn listen(self) -> tokio::net::TcpListener {
+        self.socket.listen(1024).expect("listen on the refusing socket")
     }
 }
 

@@ -56,6 +56,19 @@ impl Resp {
             .any(|t| t == "origin" || t == "*")
     }
 
+    /// Asserts that a policy granted `origin` this response: one
+    /// `Access-Control-Allow-Origin` naming it, `Access-Control-Allow-Credentials:
+    /// true` exactly when `credentials`, and `Vary: Origin`.
+    pub fn assert_grants(&self, origin: &str, credentials: bool, what: &str) {
+        assert_eq!(self.all("access-control-allow-origin"), [origin], "{what}: {self:?}");
+        assert_eq!(
+            self.header("access-control-allow-credentials").as_deref(),
+            credentials.then_some("true"),
+            "{what}: {self:?}"
+        );
+        assert!(self.varies_on_origin(), "{what}: no Vary: Origin: {self:?}");
+    }
+
     /// The names of the `access-control-*` headers present.
     pub fn cors_headers(&self) -> Vec<String> {
         self.headers
@@ -265,6 +278,16 @@ impl RawServer {
         Fut: Future<Output = ()> + Send + 'static,
     {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
+        Self::start_on(listener, serve)
+    }
+
+    /// [`RawServer::start`] on a listener the test made (for example the
+    /// one a [`crate::RefusingAddr`] becomes).
+    pub fn start_on<F, Fut>(listener: TcpListener, serve: F) -> RawServer
+    where
+        F: Fn(TcpStream, usize) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
         let addr = listener.local_addr().expect("local addr");
         let task = tokio::spawn(async move {
             let mut n = 0;

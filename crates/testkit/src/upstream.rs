@@ -2,9 +2,11 @@
 //! and runtime of its own (so sync and async tests use it alike), that
 //! records every request and stops when dropped.
 //!
-//! [`Upstream::start`] serves the gateway tests' routes: `/slow` (and
-//! `/api/slow`) answers after 2 s; `/stream` streams two chunks, the second
-//! only once [`Upstream::release`] is called; `/upload` reads the body frame
+//! [`Upstream::start`] serves the gateway tests' routes: `/gate` (and
+//! `/api/gate`) answers `gate open` only once [`Upstream::open_gate`] is
+//! called (a request held in flight for as long as the test needs, with no
+//! timer); `/stream` streams two chunks, the second only once
+//! [`Upstream::release`] is called; `/upload` reads the body frame
 //! by frame, reporting each chunk ([`Upstream::next_upload_chunk`]), and
 //! answers the byte count; any path with `?acao` in its query answers with
 //! CORS headers and hop-by-hop headers of its own (which a gateway must
@@ -30,7 +32,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::{Body, Frame, Incoming};
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use tokio::sync::{mpsc, oneshot, Notify};
+use tokio::sync::{mpsc, oneshot, watch, Notify};
 
 /// What the upstream received.
 #[derive(Debug, Clone)]
@@ -81,6 +83,7 @@ enum Mode {
 struct State {
     seen: Mutex<Vec<Seen>>,
     release: Notify,
+    gate: watch::Sender<bool>,
     uploads: mpsc::UnboundedSender<Bytes>,
 }
 
@@ -116,6 +119,7 @@ impl Upstream {
         let state = Arc::new(State {
             seen: Mutex::new(Vec::new()),
             release: Notify::new(),
+            gate: watch::Sender::new(false),
             uploads: up_tx,
         });
         let (stop, mut stopped) = oneshot::channel::<()>();
@@ -171,6 +175,11 @@ impl Upstream {
         self.state.release.notify_one();
     }
 
+    /// Lets every `/gate` request, held or still to come, answer.
+    pub fn open_gate(&self) {
+        self.state.gate.send_replace(true);
+    }
+
     /// The next chunk `/upload` received.
     pub async fn next_upload_chunk(&self) -> Bytes {
         self.uploads.lock().await.recv().await.expect("upload chunk")
@@ -219,9 +228,11 @@ async fn handle(req: Request<Incoming>, st: Arc<State>, mode: Mode) -> Result<Re
     let path = req.uri().path().to_owned();
     let acao = req.uri().query().is_some_and(|q| q.contains("acao"));
     let mut resp = match path.as_str() {
-        "/slow" | "/api/slow" => {
-            tokio::time::sleep(Duration::from_secs(2)).await;
-            Response::new(full("slow ok"))
+        "/gate" | "/api/gate" => {
+            let mut open = st.gate.subscribe();
+            // The sender lives in `st`, so this ends only when the gate opens.
+            let _ = open.wait_for(|&o| o).await;
+            Response::new(full("gate open"))
         }
         "/stream" | "/api/stream" => {
             let (tx, rx) = mpsc::channel::<Bytes>(1);

@@ -327,6 +327,7 @@ impl Bound {
             shared: self.shared.clone(),
             config_file: self.options.config_file.clone(),
             overrides: self.options.overrides.clone(),
+            dispatch: self.options.dispatch.clone(),
         }
     }
 
@@ -431,6 +432,9 @@ pub struct Handle {
     shared: Arc<Shared>,
     config_file: Option<PathBuf>,
     overrides: Overrides,
+    /// [`Options::log_to`]'s subscriber: a reload's log lines go where
+    /// the gateway's do, whichever thread calls.
+    dispatch: Option<tracing::Dispatch>,
 }
 
 impl std::fmt::Debug for Handle {
@@ -446,7 +450,7 @@ impl Handle {
     /// refuses it and keeps the current one. May be called from any thread.
     pub fn reload(&self) -> Result<(), ConfigFileError> {
         match &self.config_file {
-            Some(path) => reload::reload_file(&self.shared, path, &self.overrides),
+            Some(path) => self.logging(|| reload::reload_file(&self.shared, path, &self.overrides)),
             None => Err(ConfigFileError::single(
                 std::path::Path::new("<no file>"),
                 "the gateway was not started from a config file (Options::config_file)".to_owned(),
@@ -457,7 +461,15 @@ impl Handle {
     /// Activates `config` (the overrides are not applied to it), or refuses
     /// it and keeps the current one. May be called from any thread.
     pub fn replace(&self, config: Config) -> Result<(), ConfigFileError> {
-        reload::apply(&self.shared, Ok(config))
+        self.logging(|| reload::apply(&self.shared, Ok(config)))
+    }
+
+    /// Runs `f` with the gateway's subscriber as the caller's default.
+    fn logging<T>(&self, f: impl FnOnce() -> T) -> T {
+        match &self.dispatch {
+            Some(d) => tracing::dispatcher::with_default(d, f),
+            None => f(),
+        }
     }
 
     /// Whether the gateway has started shutting down.

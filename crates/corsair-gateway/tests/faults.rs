@@ -1,32 +1,54 @@
-//! Fault injection against `corsair serve`, on loopback only: upstreams that
-//! refuse, reset, stall or answer garbage; clients that drip, oversize,
-//! send control bytes, open thousands of keep-alive connections or
-//! pipeline; SIGTERM with requests in flight. For each: the gateway stays
-//! up (a follow-up request succeeds), answers with the right status, and
-//! loses no in-flight request that could complete. Every test is bounded
-//! in count and time.
+//! Fault injection against the gateway, in-process and on loopback only:
+//! upstreams that refuse, reset, stall or answer garbage; clients that
+//! drip, oversize, send control bytes, open thousands of keep-alive
+//! connections or pipeline; a shutdown with requests in flight. For each:
+//! the gateway stays up (a follow-up request succeeds), answers with the
+//! right status, and loses no in-flight request that could complete. Every
+//! test is bounded in count and time.
 
-mod support_faults;
-mod support_gateway;
-
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use support_faults::{
-    assert_allowed, exchange, fault_config, get, open_files_limit, read_request_head, read_response, request,
-    target_of, Resp, GOOD,
+use corsair_testkit::gateway::TestGateway;
+use corsair_testkit::raw::{
+    exchange, get, raw_exchange, read_request_head, read_response, request, target_of, RawServer, Resp,
 };
-use support_gateway::{free_addr, Gateway};
+use corsair_testkit::{raise_open_files_limit, RefusingAddr};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{watch, Notify};
 
+/// The origin the policy allows (with credentials).
+const GOOD: &str = "https://app.example.com";
 const EVIL: &str = "https://evil.example";
 
-/// The gateway config in front of `upstream`.
+/// The gateway config in front of `upstream`: the `api` policy allowing
+/// [`GOOD`] with credentials, tight limits.
 fn config(upstream: &str, header_read_timeout: u64) -> String {
-    fault_config(upstream, header_read_timeout)
+    format!(
+        r#"listen = "127.0.0.1:0"
+upstream = "{upstream}"
+[limits]
+header_read_timeout = {header_read_timeout}
+upstream_timeout = 2
+max_header_bytes = 8192
+shutdown_grace = 10
+[[policy]]
+name = "api"
+allow_origins = ["{GOOD}"]
+allow_methods = ["PUT"]
+allow_headers = ["content-type"]
+allow_credentials = true
+"#
+    )
+}
+
+/// Asserts the policy granted [`GOOD`] `r`.
+fn assert_allowed(r: &Resp, what: &str) {
+    r.assert_grants(GOOD, true, what);
 }
 
 /// Asserts no CORS grant is on `r`.
@@ -43,14 +65,79 @@ async fn assert_up(gw_addr: SocketAddr, path: &str) {
     assert_allowed(&r, "follow-up");
 }
 
+/// Polls `f` until it holds (`limit`), failing with `what`.
+async fn wait_until(what: &str, limit: Duration, f: impl Fn() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
 // ---------------------------------------------------------------------------
 // A fault-injecting upstream (raw TCP): the path picks the behaviour.
 // ---------------------------------------------------------------------------
 
 const BIG: usize = 100_000;
 
-/// Serves one connection of the fault upstream; `hits` counts requests.
-async fn fault_connection(stream: TcpStream, hits: Arc<AtomicUsize>) {
+/// The fault upstream: counts requests and closed connections; `/gate`
+/// answers only once the gate is opened; `/reset-*` send part of a body and
+/// reset the connection when the test says so ([`Faults::reset`]).
+struct Faults {
+    server: RawServer,
+    hits: Arc<AtomicUsize>,
+    closed: Arc<AtomicUsize>,
+    gate: watch::Sender<bool>,
+    reset: Arc<Notify>,
+}
+
+impl Faults {
+    async fn start() -> Faults {
+        Self::on(TcpListener::bind("127.0.0.1:0").await.unwrap())
+    }
+
+    fn on(listener: TcpListener) -> Faults {
+        let hits = Arc::new(AtomicUsize::new(0));
+        let closed = Arc::new(AtomicUsize::new(0));
+        let gate = watch::Sender::new(false);
+        let reset = Arc::new(Notify::new());
+        let (h, c, g, x) = (hits.clone(), closed.clone(), gate.clone(), reset.clone());
+        let server = RawServer::start_on(listener, move |s, _| {
+            let (h, c, g, x) = (h.clone(), c.clone(), g.subscribe(), x.clone());
+            async move {
+                fault_connection(s, &h, g, &x).await; // the socket is closed here
+                c.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        Faults {
+            server,
+            hits,
+            closed,
+            gate,
+            reset,
+        }
+    }
+
+    fn url(&self) -> String {
+        self.server.url()
+    }
+
+    fn hits(&self) -> usize {
+        self.hits.load(Ordering::SeqCst)
+    }
+
+    fn open_gate(&self) {
+        self.gate.send_replace(true);
+    }
+
+    /// Lets the one `/reset-*` answer in progress reset its connection.
+    fn reset(&self) {
+        self.reset.notify_one();
+    }
+}
+
+/// Serves one connection of the fault upstream.
+async fn fault_connection(stream: TcpStream, hits: &AtomicUsize, mut gate: watch::Receiver<bool>, reset: &Notify) {
     let mut r = BufReader::new(stream);
     while let Some(head) = read_request_head(&mut r).await {
         hits.fetch_add(1, Ordering::SeqCst);
@@ -69,7 +156,7 @@ async fn fault_connection(stream: TcpStream, hits: Arc<AtomicUsize>) {
                     .await;
                 let _ = s.write_all(&[b'x'; 1000]).await;
                 let _ = s.flush().await;
-                tokio::time::sleep(Duration::from_millis(100)).await;
+                reset.notified().await;
                 let _ = s.set_zero_linger();
                 return; // dropped with linger 0: RST
             }
@@ -80,12 +167,13 @@ async fn fault_connection(stream: TcpStream, hits: Arc<AtomicUsize>) {
                 let _ = s.write_all(&[b'y'; 1000]).await;
                 let _ = s.write_all(b"\r\n10\r\nyyyy").await;
                 let _ = s.flush().await;
-                tokio::time::sleep(Duration::from_millis(100)).await;
+                reset.notified().await;
                 let _ = s.set_zero_linger();
                 return;
             }
             "/slow-head" => {
-                tokio::time::sleep(Duration::from_secs(5)).await;
+                // Never answers: the gate stays shut in that test.
+                let _ = gate.wait_for(|&o| o).await;
                 let _ = s.write_all(ok("late").as_bytes()).await;
             }
             "/slow-body" => {
@@ -146,8 +234,8 @@ async fn fault_connection(stream: TcpStream, hits: Arc<AtomicUsize>) {
                     )
                     .await;
             }
-            "/hold" => {
-                tokio::time::sleep(Duration::from_millis(1500)).await;
+            "/gate" => {
+                let _ = gate.wait_for(|&o| o).await;
                 let _ = s.write_all(ok("held").as_bytes()).await;
             }
             _ => {
@@ -158,33 +246,14 @@ async fn fault_connection(stream: TcpStream, hits: Arc<AtomicUsize>) {
     }
 }
 
-/// Starts the fault upstream on `listener`; returns its request counter.
-fn serve_faults(listener: TcpListener) -> Arc<AtomicUsize> {
-    let hits = Arc::new(AtomicUsize::new(0));
-    let h = hits.clone();
-    tokio::spawn(async move {
-        loop {
-            let Ok((s, _)) = listener.accept().await else { continue };
-            tokio::spawn(fault_connection(s, h.clone()));
-        }
-    });
-    hits
-}
-
-async fn fault_upstream() -> (SocketAddr, Arc<AtomicUsize>) {
-    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let a = l.local_addr().unwrap();
-    (a, serve_faults(l))
-}
-
 // ---------------------------------------------------------------------------
 // Upstream faults
 // ---------------------------------------------------------------------------
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upstream_refusing_connections_gets_502_then_recovers() {
-    let up = free_addr();
-    let gw = Gateway::start(&config(&format!("http://{up}"), 5), &[]);
+    let dead = RefusingAddr::new();
+    let gw = TestGateway::start(&config(&dead.url(), 5));
     let started = Instant::now();
     for i in 0..20 {
         let r = get(gw.addr, &format!("/refused/{i}"), Some(GOOD)).await;
@@ -196,6 +265,8 @@ async fn upstream_refusing_connections_gets_502_then_recovers() {
     assert_eq!(r.status, 502);
     assert_not_granted(&r, "502 for a rejected origin");
     assert!(r.varies_on_origin());
+    // A refused connection is an answer at once, not a wait for a timeout
+    // (upstream_timeout is 2 s; 21 requests).
     assert!(started.elapsed() < Duration::from_secs(10), "refusals are fast");
     // Preflights never need the upstream.
     let r = exchange(
@@ -206,25 +277,45 @@ async fn upstream_refusing_connections_gets_502_then_recovers() {
     .unwrap();
     assert_eq!(r.status, 204);
     // The upstream comes up on the same port: the gateway recovers.
-    let listener = TcpListener::bind(up).await.expect("rebind the upstream port");
-    let _hits = serve_faults(listener);
+    let up = Faults::on(dead.listen());
     assert_up(gw.addr, "/back").await;
+    assert_eq!(up.hits(), 1);
+}
+
+/// Sends `GET path`, reads until `seen` bytes of body have come through
+/// (the part the upstream sent before its reset), has the upstream reset
+/// its connection, and reads the rest up to the close.
+async fn get_through_reset(gw: SocketAddr, up: &Faults, path: &str, seen: usize) -> Resp {
+    let mut s = TcpStream::connect(gw).await.unwrap();
+    s.write_all(&request("GET", path, Some(GOOD), &[])).await.unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    let body_len = |got: &[u8]| got.windows(4).position(|w| w == b"\r\n\r\n").map(|i| got.len() - i - 4);
+    while body_len(&got).is_none_or(|n| n < seen) {
+        match tokio::time::timeout(Duration::from_secs(10), s.read(&mut buf)).await {
+            Ok(Ok(0)) => panic!("{path}: closed before the body's first part: {got:?}"),
+            Ok(Ok(n)) => got.extend_from_slice(&buf[..n]),
+            Ok(Err(e)) => panic!("{path}: {e} before the body's first part"),
+            Err(_) => panic!("{path}: the body's first part did not come through within 10 s"),
+        }
+    }
+    up.reset();
+    let (rest, closed) = read_until_close(&mut s, Duration::from_secs(10)).await;
+    assert!(closed, "{path}: the connection stays open after the upstream's reset");
+    got.extend_from_slice(&rest);
+    read_response(&mut BufReader::new(&got[..]), false)
+        .await
+        .expect("a response")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upstream_reset_mid_body_truncates_visibly() {
-    let (up, _) = fault_upstream().await;
-    let gw = Gateway::start(&config(&format!("http://{up}"), 5), &[]);
-    // Content-Length: the client gets the head, then fewer bytes than
-    // announced and the close: the truncation is visible to it (and to
-    // any cache in between).
-    let r = tokio::time::timeout(
-        Duration::from_secs(10),
-        exchange(gw.addr, &request("GET", "/reset-cl", Some(GOOD), &[])),
-    )
-    .await
-    .expect("bounded")
-    .expect("a response head");
+    let up = Faults::start().await;
+    let gw = TestGateway::start(&config(&up.url(), 5));
+    // Content-Length: the client gets the head and the first 1,000 bytes,
+    // then, after the upstream's reset, the close: fewer bytes than
+    // announced, a truncation visible to it (and to any cache in between).
+    let r = get_through_reset(gw.addr, &up, "/reset-cl", 1000).await;
     assert_eq!(r.status, 200);
     assert_allowed(&r, "reset-cl head");
     assert_eq!(r.header("content-length").as_deref(), Some(BIG.to_string().as_str()));
@@ -233,32 +324,29 @@ async fn upstream_reset_mid_body_truncates_visibly() {
         "a reset body must not look complete: {} bytes",
         r.body.len()
     );
-    assert!(r.body.len() < BIG);
-    // Chunked: no terminating chunk ever reaches the client.
-    let r = tokio::time::timeout(
-        Duration::from_secs(10),
-        exchange(gw.addr, &request("GET", "/reset-chunked", Some(GOOD), &[])),
-    )
-    .await
-    .expect("bounded")
-    .expect("a response head");
+    assert_eq!(r.body, [b'x'; 1000]);
+    // Chunked: the first chunk, then no terminating chunk ever.
+    let r = get_through_reset(gw.addr, &up, "/reset-chunked", 1000).await;
     assert_eq!(r.status, 200);
     assert!(!r.complete, "a reset chunked body must not end with the last chunk");
+    assert!(r.body.starts_with(&[b'y'; 1000]), "{r:?}");
     assert_up(gw.addr, "/after-reset").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_upstream_head_gets_504_slow_body_streams_through() {
-    let (up, _) = fault_upstream().await;
-    let gw = Gateway::start(&config(&format!("http://{up}"), 5), &[]);
+    let up = Faults::start().await;
+    let gw = TestGateway::start(&config(&up.url(), 5));
     let started = Instant::now();
+    // The upstream never answers `/slow-head` (its gate stays shut): only
+    // the gateway's upstream_timeout (2 s) can end the request.
     let r = get(gw.addr, "/slow-head", Some(GOOD)).await;
     let took = started.elapsed();
     assert_eq!(r.status, 504, "{r:?}");
     assert_allowed(&r, "504");
     assert!(
-        took >= Duration::from_millis(1900) && took < Duration::from_secs(4),
-        "504 after upstream_timeout (2 s), took {took:?}"
+        took >= Duration::from_secs(2),
+        "504 before upstream_timeout (2 s): {took:?}"
     );
     // upstream_timeout bounds the head only: a body that trickles for 3 s
     // arrives whole.
@@ -267,15 +355,15 @@ async fn slow_upstream_head_gets_504_slow_body_streams_through() {
     assert_eq!(r.status, 200);
     assert!(r.complete, "{r:?}");
     assert_eq!(r.text(), "abc".repeat(10));
-    assert!(started.elapsed() >= Duration::from_millis(2500));
+    assert!(started.elapsed() >= Duration::from_millis(2700));
     assert_allowed(&r, "slow body");
     assert_up(gw.addr, "/after-slow").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_upstream_answers_get_502() {
-    let (up, _) = fault_upstream().await;
-    let gw = Gateway::start(&config(&format!("http://{up}"), 5), &[]);
+    let up = Faults::start().await;
+    let gw = TestGateway::start(&config(&up.url(), 5));
     for path in [
         "/garbage",
         "/bad-header-name",
@@ -296,8 +384,8 @@ async fn malformed_upstream_answers_get_502() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upstream_cors_headers_never_pass_through() {
-    let (up, _) = fault_upstream().await;
-    let gw = Gateway::start(&config(&format!("http://{up}"), 5), &[]);
+    let up = Faults::start().await;
+    let gw = TestGateway::start(&config(&up.url(), 5));
     let r = get(gw.addr, "/hostile-cors", Some(GOOD)).await;
     assert_eq!(r.status, 200);
     assert_allowed(&r, "hostile upstream, allowed origin");
@@ -313,8 +401,8 @@ async fn upstream_cors_headers_never_pass_through() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rejected_preflights_never_reach_the_upstream() {
-    let (up, hits) = fault_upstream().await;
-    let gw = Gateway::start(&config(&format!("http://{up}"), 5), &[]);
+    let up = Faults::start().await;
+    let gw = TestGateway::start(&config(&up.url(), 5));
     let cases: [(Option<&str>, &[&str], u16); 6] = [
         (Some(EVIL), &["Access-Control-Request-Method: PUT"], 403),
         (Some("null"), &["Access-Control-Request-Method: PUT"], 403),
@@ -346,35 +434,40 @@ async fn rejected_preflights_never_reach_the_upstream() {
             assert!(r.cors_headers().is_empty(), "{r:?}");
         }
     }
-    assert_eq!(hits.load(Ordering::SeqCst), 0, "a preflight reached the upstream");
+    assert_eq!(up.hits(), 0, "a preflight reached the upstream");
     assert_up(gw.addr, "/actual").await;
-    assert_eq!(hits.load(Ordering::SeqCst), 1);
+    assert_eq!(up.hits(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upstream_closing_pooled_connections_loses_nothing() {
-    let (up, hits) = fault_upstream().await;
-    let gw = Gateway::start(&config(&format!("http://{up}"), 5), &[]);
+    let up = Faults::start().await;
+    let gw = TestGateway::start(&config(&up.url(), 5));
     for i in 0..30 {
         let r = get(gw.addr, "/then-close", Some(GOOD)).await;
         assert_eq!(r.status, 200, "request {i}: {r:?}");
         assert_eq!(r.text(), "then-close");
-        // Sometimes straight away, sometimes after the close has landed.
+        // Sometimes straight away (the close may still be on its way to
+        // the gateway's pool), sometimes once the upstream has closed every
+        // connection so far.
         if i % 3 == 0 {
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            wait_until("the upstream's close", Duration::from_secs(5), || {
+                up.closed.load(Ordering::SeqCst) > i
+            })
+            .await;
         }
     }
-    assert_eq!(hits.load(Ordering::SeqCst), 30);
+    assert_eq!(up.hits(), 30);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clients_hanging_up_mid_request_do_not_hurt() {
-    let (up, hits) = fault_upstream().await;
-    let gw = Gateway::start(&config(&format!("http://{up}"), 5), &[]);
+    let up = Faults::start().await;
+    let gw = TestGateway::start(&config(&up.url(), 5));
+    // Requests held at the upstream, whose clients leave.
     for _ in 0..50 {
         let mut s = TcpStream::connect(gw.addr).await.unwrap();
-        s.write_all(&request("GET", "/hold", Some(GOOD), &[])).await.unwrap();
-        tokio::time::sleep(Duration::from_millis(5)).await;
+        s.write_all(&request("GET", "/gate", Some(GOOD), &[])).await.unwrap();
         drop(s);
     }
     // Half a request, then gone.
@@ -385,53 +478,70 @@ async fn clients_hanging_up_mid_request_do_not_hurt() {
             .unwrap();
         drop(s);
     }
+    assert_up(gw.addr, "/while-held").await;
+    // The held requests are answered now, to clients that are gone.
+    up.open_gate();
     assert_up(gw.addr, "/after-hangups").await;
-    assert!(hits.load(Ordering::SeqCst) <= 71);
+    assert!(up.hits() <= 72, "{} requests reached the upstream", up.hits());
 }
 
 /// An upstream that counts the connections it accepts and answers every
-/// request with `body` (a keep-alive answer of `body.len()` bytes).
-async fn counting_upstream(body: &'static str) -> (SocketAddr, Arc<AtomicUsize>, Arc<AtomicUsize>) {
-    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = l.local_addr().unwrap();
-    let conns = Arc::new(AtomicUsize::new(0));
-    let reqs = Arc::new(AtomicUsize::new(0));
-    let (c, r) = (conns.clone(), reqs.clone());
-    tokio::spawn(async move {
-        loop {
-            let Ok((s, _)) = l.accept().await else { continue };
+/// request with `body` (a keep-alive answer of `body.len()` bytes);
+/// `settled` counts the answers it has finished writing or failed to.
+struct Counting {
+    server: RawServer,
+    conns: Arc<AtomicUsize>,
+    reqs: Arc<AtomicUsize>,
+    settled: Arc<AtomicUsize>,
+}
+
+impl Counting {
+    async fn start(body: &'static str) -> Counting {
+        let conns = Arc::new(AtomicUsize::new(0));
+        let reqs = Arc::new(AtomicUsize::new(0));
+        let settled = Arc::new(AtomicUsize::new(0));
+        let (c, r, d) = (conns.clone(), reqs.clone(), settled.clone());
+        let server = RawServer::start(move |s, _| {
             c.fetch_add(1, Ordering::SeqCst);
-            let r = r.clone();
-            tokio::spawn(async move {
+            let (r, d) = (r.clone(), d.clone());
+            async move {
                 let mut s = BufReader::new(s);
                 while read_request_head(&mut s).await.is_some() {
                     r.fetch_add(1, Ordering::SeqCst);
                     let answer = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}", body.len());
-                    if s.get_mut().write_all(answer.as_bytes()).await.is_err() {
+                    let written = s.get_mut().write_all(answer.as_bytes()).await;
+                    d.fetch_add(1, Ordering::SeqCst);
+                    if written.is_err() {
                         return;
                     }
                 }
-            });
+            }
+        })
+        .await;
+        Counting {
+            server,
+            conns,
+            reqs,
+            settled,
         }
-    });
-    (addr, conns, reqs)
+    }
 }
 
 /// The upstream pool keeps connections: 40 requests from 40 client
 /// connections, one after the other, travel over one upstream connection.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upstream_connections_are_reused() {
-    let (up, conns, reqs) = counting_upstream("pooled").await;
-    let gw = Gateway::start(&format!("workers = 1\n{}", config(&format!("http://{up}"), 5)), &[]);
+    let up = Counting::start("pooled").await;
+    let gw = TestGateway::start(&format!("workers = 1\n{}", config(&up.server.url(), 5)));
     for i in 0..40 {
         let r = get(gw.addr, &format!("/r{i}"), Some(GOOD)).await;
         assert_eq!(r.status, 200, "{r:?}");
         assert_eq!(r.text(), "pooled");
         assert_allowed(&r, "pooled");
     }
-    assert_eq!(reqs.load(Ordering::SeqCst), 40);
+    assert_eq!(up.reqs.load(Ordering::SeqCst), 40);
     assert_eq!(
-        conns.load(Ordering::SeqCst),
+        up.conns.load(Ordering::SeqCst),
         1,
         "every request should reuse the one idle connection"
     );
@@ -443,8 +553,8 @@ async fn upstream_connections_are_reused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn half_read_upstream_answers_are_not_reused() {
     static BIG_BODY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| "z".repeat(4 << 20));
-    let (up, conns, _) = counting_upstream(BIG_BODY.as_str()).await;
-    let gw = Gateway::start(&format!("workers = 1\n{}", config(&format!("http://{up}"), 5)), &[]);
+    let up = Counting::start(BIG_BODY.as_str()).await;
+    let gw = TestGateway::start(&format!("workers = 1\n{}", config(&up.server.url(), 5)));
     for _ in 0..5 {
         let mut s = TcpStream::connect(gw.addr).await.unwrap();
         s.write_all(&request("GET", "/big", Some(GOOD), &[])).await.unwrap();
@@ -452,12 +562,24 @@ async fn half_read_upstream_answers_are_not_reused() {
         let _ = s.read(&mut first).await.unwrap();
         drop(s); // 4 MiB left unread
     }
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The upstream is done with all five answers (written whole into a
+    // connection the gateway may have kept, or cut off by the gateway's
+    // close): whatever the pool holds now is what the next request gets.
+    wait_until(
+        "the upstream to settle the five answers",
+        Duration::from_secs(10),
+        || up.settled.load(Ordering::SeqCst) >= 5,
+    )
+    .await;
     let r = get(gw.addr, "/after", Some(GOOD)).await;
     assert_eq!(r.status, 200);
+    assert!(r.complete);
     assert_eq!(r.body.len(), BIG_BODY.len(), "a whole answer after the hang-ups");
     assert!(r.body.iter().all(|&b| b == b'z'));
-    assert!(conns.load(Ordering::SeqCst) >= 2, "a half-read connection was reused");
+    assert!(
+        up.conns.load(Ordering::SeqCst) >= 2,
+        "a half-read connection was reused"
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -481,16 +603,21 @@ async fn read_until_close(s: &mut TcpStream, limit: Duration) -> (Vec<u8>, bool)
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slowloris_clients_are_cut_off_and_others_served() {
-    let gw = Gateway::start(&config("builtin:echo", 2), &[]);
+    let gw = TestGateway::start(&config("builtin:echo", 2));
     let addr = gw.addr;
     // 50 clients that drip a header byte every 300 ms, and 10 that send nothing.
+    let connected = Arc::new(AtomicUsize::new(0));
     let mut drips = Vec::new();
     for i in 0..60 {
+        let connected = connected.clone();
         drips.push(tokio::spawn(async move {
             let mut s = TcpStream::connect(addr).await.unwrap();
             let started = Instant::now();
             if i < 50 {
                 s.write_all(b"GET /drip HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+            }
+            connected.fetch_add(1, Ordering::SeqCst);
+            if i < 50 {
                 for b in b"X-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
                     .iter()
                     .cycle()
@@ -509,8 +636,11 @@ async fn slowloris_clients_are_cut_off_and_others_served() {
             (started.elapsed(), got, closed)
         }));
     }
-    // Meanwhile, normal clients are served promptly.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Once all 60 hold a connection, normal clients are served promptly.
+    wait_until("the slow clients to connect", Duration::from_secs(5), || {
+        connected.load(Ordering::SeqCst) == 60
+    })
+    .await;
     for i in 0..5 {
         let t = Instant::now();
         assert_up(addr, &format!("/normal/{i}")).await;
@@ -528,7 +658,6 @@ async fn slowloris_clients_are_cut_off_and_others_served() {
             "cut off after {took:?} (header_read_timeout is 2 s)"
         );
         let text = String::from_utf8_lossy(&got);
-        eprintln!("slow client cut off after {took:?}, got {:?}", text.lines().next());
         assert!(
             got.is_empty() || text.starts_with("HTTP/1.1 408"),
             "a slow client got {text:?}"
@@ -539,7 +668,7 @@ async fn slowloris_clients_are_cut_off_and_others_served() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversized_headers_get_431() {
-    let gw = Gateway::start(&config("builtin:echo", 5), &[]);
+    let gw = TestGateway::start(&config("builtin:echo", 5));
     let one_big = format!("X-Big: {}", "b".repeat(20_000));
     let many: Vec<String> = (0..400).map(|i| format!("X-Many-{i}: {}", "m".repeat(20))).collect();
     let many: Vec<&str> = many.iter().map(String::as_str).collect();
@@ -575,7 +704,7 @@ async fn oversized_headers_get_431() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_origin_bytes_are_refused_or_rejected() {
-    let gw = Gateway::start(&config("builtin:echo", 5), &[]);
+    let gw = TestGateway::start(&config("builtin:echo", 5));
     // Bytes hyper accepts in a field value (obs-text, tab): the request is
     // served, the origin is not granted.
     for origin in [
@@ -617,9 +746,7 @@ async fn hostile_origin_bytes_are_refused_or_rejected() {
         let mut raw = b"GET /ctl HTTP/1.1\r\nHost: x\r\nOrigin: ".to_vec();
         raw.extend_from_slice(origin);
         raw.extend_from_slice(b"\r\nConnection: close\r\n\r\n");
-        let outcome = exchange(gw.addr, &raw).await;
-        eprintln!("Origin {origin:?}: {:?}", outcome.as_ref().map(|r| r.status));
-        match outcome {
+        match exchange(gw.addr, &raw).await {
             Ok(r) => {
                 assert_eq!(r.status, 400, "{origin:?}: {r:?}");
                 assert!(r.cors_headers().is_empty(), "{origin:?}");
@@ -632,7 +759,7 @@ async fn hostile_origin_bytes_are_refused_or_rejected() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pipelined_requests_are_answered_in_order() {
-    let gw = Gateway::start(&config("builtin:echo", 5), &[]);
+    let gw = TestGateway::start(&config("builtin:echo", 5));
     let mut s = TcpStream::connect(gw.addr).await.unwrap();
     let mut batch = Vec::new();
     let reqs: [(&str, &str, Option<&str>, &[&str]); 6] = [
@@ -687,19 +814,22 @@ async fn pipelined_requests_are_answered_in_order() {
     assert!(last.text().contains("\"path\": \"/p7\""));
 }
 
-/// How many connections fit: each costs `fds` descriptors here and in the
-/// gateway (which inherits this process's limit); stay well within the
-/// soft limit, and say so loudly when that means fewer than wanted.
-fn crowd_size(want: usize, fds: usize) -> usize {
-    let limit = open_files_limit().unwrap_or(1024);
-    let n = want.min(usize::try_from(limit).unwrap_or(1024).saturating_sub(200) / fds);
-    if n < want {
-        eprintln!(
-            "NOTE: the open-files soft limit is {limit}; using {n} connections instead of {want} \
-             (raise it with `ulimit -n 8192`)"
-        );
-    }
-    n
+/// Makes sure this process may hold `connections` connections of
+/// `fds_per_connection` descriptors each (the gateway runs in this process,
+/// so its sockets count too), plus room for the tests running beside:
+/// raises the soft limit on open files to the hard one, and fails loudly
+/// when even that is too low. The test never shrinks to fit.
+fn require_open_files(connections: usize, fds_per_connection: usize) {
+    const ROOM: usize = 512;
+    let need = connections * fds_per_connection + ROOM;
+    let limit = raise_open_files_limit();
+    assert!(
+        limit >= need as u64,
+        "this test opens {connections} connections of {fds_per_connection} descriptors each \
+         (every end of each connection is in this process) and needs {need} open files, but the \
+         limit is {limit} even after raising the soft limit to the hard one: raise the hard \
+         limit (`ulimit -Hn {need}` as root, or LimitNOFILE= for a service)"
+    );
 }
 
 /// `n` clients, each on its own keep-alive connection: a first request,
@@ -710,24 +840,12 @@ async fn crowd(addr: SocketAddr, n: usize) {
     // One crowd at a time: they share this process's descriptors.
     static CROWD: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
     let _turn = CROWD.lock().await;
-    let started = Instant::now();
     let barrier = Arc::new(tokio::sync::Barrier::new(n));
     let mut tasks = Vec::with_capacity(n);
     for i in 0..n {
         let barrier = barrier.clone();
         tasks.push(tokio::spawn(async move {
-            let mut s = None;
-            for _ in 0..50 {
-                match TcpStream::connect(addr).await {
-                    Ok(c) => {
-                        s = Some(c);
-                        break;
-                    }
-                    // A full accept backlog: retry shortly.
-                    Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-                }
-            }
-            let s = s.expect("connect");
+            let s = TcpStream::connect(addr).await.expect("connect");
             let mut r = BufReader::new(s);
             for round in 0..2 {
                 let origin = if i % 2 == 0 { GOOD } else { EVIL };
@@ -751,60 +869,77 @@ async fn crowd(addr: SocketAddr, n: usize) {
     tokio::time::timeout(Duration::from_secs(90), all)
         .await
         .expect("the crowd was served within 90 s");
-    eprintln!("{n} keep-alive connections x 2 requests in {:?}", started.elapsed());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thousands_of_concurrent_keep_alive_connections() {
-    let n = crowd_size(2000, 1);
-    let gw = Gateway::start(&config("builtin:echo", 20), &[]);
-    crowd(gw.addr, n).await;
+    const N: usize = 2000;
+    // Per connection: the client's socket and the gateway's.
+    require_open_files(N, 2);
+    let gw = TestGateway::start(&config("builtin:echo", 20));
+    crowd(gw.addr, N).await;
     assert_up(gw.addr, "/after-crowd").await;
 }
 
 /// The same through a real upstream: the gateway's upstream pool grows to
-/// about a thousand connections at once and loses no request.
+/// a thousand connections at once and loses no request.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_concurrent_requests_through_the_upstream_pool() {
-    let n = crowd_size(1000, 2);
-    let (up, hits) = fault_upstream().await;
-    let gw = Gateway::start(&config(&format!("http://{up}"), 20), &[]);
-    crowd(gw.addr, n).await;
-    assert_eq!(hits.load(Ordering::SeqCst), 2 * n);
+    const N: usize = 1000;
+    // Per connection: client, gateway (both sides), upstream.
+    require_open_files(N, 4);
+    let up = Faults::start().await;
+    let gw = TestGateway::start(&config(&up.url(), 20));
+    crowd(gw.addr, N).await;
+    assert_eq!(up.hits(), 2 * N);
     assert_up(gw.addr, "/after-crowd").await;
 }
 
+/// What a gateway does between the request to stop and its end (SIGTERM
+/// in the binary: `corsair-cli/tests/serve_cli.rs`): it stops accepting
+/// and says so on `/healthz`, closes idle connections at once, and lets
+/// every request in flight finish.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigterm_drains_in_flight_requests() {
-    let (up, hits) = fault_upstream().await;
-    let mut gw = Gateway::start(&config(&format!("http://{up}"), 5), &[]);
+async fn shutdown_drains_in_flight_requests() {
+    let up = Faults::start().await;
+    let mut gw = TestGateway::start(&format!("{}[admin]\nlisten = \"127.0.0.1:0\"\n", config(&up.url(), 5)));
     let addr = gw.addr;
     // An idle keep-alive connection must not hold shutdown up.
     let mut idle = TcpStream::connect(addr).await.unwrap();
     idle.write_all(b"GET /warm HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
     let mut idle = BufReader::new(idle);
     assert_eq!(read_response(&mut idle, false).await.unwrap().status, 200);
-    let base = hits.load(Ordering::SeqCst);
+    let base = up.hits();
 
+    // Requests held at the upstream until the gate opens.
     let n = 20;
     let mut inflight = Vec::new();
     for i in 0..n {
         inflight.push(tokio::spawn(async move {
             let origin = if i % 2 == 0 { Some(GOOD) } else { None };
-            exchange(addr, &request("GET", "/hold", origin, &[])).await
+            exchange(addr, &request("GET", "/gate", origin, &[])).await
         }));
     }
+    wait_until("the requests to reach the upstream", Duration::from_secs(5), || {
+        up.hits() >= base + n
+    })
+    .await;
+    assert_eq!(gw.health().await, (200, "ok\n".to_owned()));
+    gw.begin_shutdown();
+    // The listener is closed before /healthz turns to 503.
     let deadline = Instant::now() + Duration::from_secs(5);
-    while hits.load(Ordering::SeqCst) < base + n {
-        assert!(Instant::now() < deadline, "requests did not reach the upstream");
-        tokio::time::sleep(Duration::from_millis(10)).await;
+    while gw.health().await != (503, "draining\n".to_owned()) {
+        assert!(Instant::now() < deadline, "/healthz never said draining");
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    let signalled = Instant::now();
-    gw.signal("TERM");
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    // New connections are refused once the listener is closed.
     let refused = TcpStream::connect(addr).await;
-    assert!(refused.is_err(), "the listener still accepts after SIGTERM");
+    assert!(refused.is_err(), "the listener still accepts while draining");
+    // The idle connection is closed while the requests are still held.
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(5), idle.read_to_end(&mut rest)).await;
+    assert!(closed.is_ok(), "the idle keep-alive connection was not closed");
+    assert!(inflight.iter().all(|t| !t.is_finished()), "a held request ended early");
+    up.open_gate();
     for (i, t) in inflight.into_iter().enumerate() {
         let r = t
             .await
@@ -815,93 +950,79 @@ async fn sigterm_drains_in_flight_requests() {
         assert_eq!(r.text(), "held");
         assert_eq!(r.header("access-control-allow-origin").is_some(), i % 2 == 0);
     }
-    // The idle connection is closed.
-    let mut rest = Vec::new();
-    let closed = tokio::time::timeout(Duration::from_secs(5), idle.read_to_end(&mut rest)).await;
-    assert!(closed.is_ok(), "the idle keep-alive connection was not closed");
-    let status = tokio::task::spawn_blocking(move || {
-        let s = gw.wait_exit(Duration::from_secs(10));
-        (s, gw.logs())
-    })
-    .await
-    .unwrap();
-    let (Some(exit), logs) = status else {
-        panic!("the gateway did not exit within 10 s of SIGTERM")
-    };
-    assert!(exit.success(), "exit status {exit:?}; log:\n{logs}");
+    tokio::time::timeout(Duration::from_secs(10), gw.stopped())
+        .await
+        .expect("the gateway stops once drained");
+    assert_eq!(gw.logs_with("drained; bye").len(), 1, "{}", gw.logs());
     assert!(
-        signalled.elapsed() < Duration::from_secs(8),
-        "shutdown took {:?}",
-        signalled.elapsed()
+        gw.logs_with("shutdown grace elapsed; closing the remaining connections")
+            .is_empty(),
+        "{}",
+        gw.logs()
     );
-    assert!(logs.contains("SIGTERM"), "{logs}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reload_under_load_never_fails_a_request() {
-    let (up, _) = fault_upstream().await;
-    let gw = Gateway::start(&config(&format!("http://{up}"), 5), &[]);
+    let up = Faults::start().await;
+    let gw = TestGateway::start(&config(&up.url(), 5));
     let addr = gw.addr;
     let other = "https://other.example.com";
-    let next = config(&format!("http://{up}"), 5).replace(GOOD, other);
-    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let next = config(&up.url(), 5).replace(GOOD, other);
+    let stop = Arc::new(AtomicBool::new(false));
+    // Granted to GOOD, granted to `other`, granted to none.
+    let counts: Arc<[AtomicUsize; 3]> = Arc::new(Default::default());
     let mut load = Vec::new();
     for w in 0..8 {
-        let stop = stop.clone();
+        let (stop, counts) = (stop.clone(), counts.clone());
         load.push(tokio::spawn(async move {
-            let mut seen = (0usize, 0usize, 0usize);
             let mut i = 0;
             while !stop.load(Ordering::SeqCst) {
                 let origin = if (w + i) % 2 == 0 { GOOD } else { other };
                 let r = get(addr, &format!("/load/{w}/{i}"), Some(origin)).await;
                 assert_eq!(r.status, 200, "{r:?}");
                 assert!(r.complete);
-                match r.header("access-control-allow-origin") {
+                let k = match r.header("access-control-allow-origin") {
                     Some(a) => {
                         assert_eq!(a, origin, "ACAO for another origin");
-                        if origin == GOOD {
-                            seen.0 += 1
-                        } else {
-                            seen.1 += 1
-                        }
+                        usize::from(origin != GOOD)
                     }
-                    None => seen.2 += 1,
-                }
+                    None => 2,
+                };
+                counts[k].fetch_add(1, Ordering::SeqCst);
                 i += 1;
             }
-            seen
         }));
     }
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    let count = |k: usize| counts[k].load(Ordering::SeqCst);
+    wait_until("load under the first config", Duration::from_secs(10), || {
+        count(0) >= 50
+    })
+    .await;
     // Replace the file atomically (write + rename), as editors and config
     // management do; the gateway polls it once a second.
     gw.rewrite_config(&next);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let r = get(addr, "/probe", Some(other)).await;
-        if r.header("access-control-allow-origin").as_deref() == Some(other) {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the reload never took; log:\n{}", gw.logs());
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    gw.wait_log("config reloaded", 1, Duration::from_secs(10)).await;
+    // Active before it was logged: the next request sees it.
+    let r = get(addr, "/probe", Some(other)).await;
+    assert_eq!(r.header("access-control-allow-origin").as_deref(), Some(other));
+    let before = count(1);
+    wait_until("load under the new config", Duration::from_secs(10), || {
+        count(1) >= before + 50
+    })
+    .await;
     stop.store(true, Ordering::SeqCst);
-    let mut total = (0, 0, 0);
     for l in load {
-        let s = l.await.expect("a load worker failed");
-        total = (total.0 + s.0, total.1 + s.1, total.2 + s.2);
+        l.await.expect("a load worker failed");
     }
-    assert!(total.0 > 0 && total.1 > 0, "both policies served: {total:?}");
+    assert!(count(0) > 0 && count(1) > 0, "both policies served");
     let r = get(addr, "/after", Some(GOOD)).await;
     assert_not_granted(&r, "the old origin after the reload");
-    let logs = gw.logs();
-    assert!(logs.contains("config reloaded"), "{logs}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_http1_keep_alive_connections_are_closed() {
-    let gw = Gateway::start(&config("builtin:echo", 2), &[]);
+    let gw = TestGateway::start(&config("builtin:echo", 2));
     let mut s = TcpStream::connect(gw.addr).await.unwrap();
     s.write_all(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
     let mut r = BufReader::new(s);
@@ -918,7 +1039,7 @@ async fn idle_http1_keep_alive_connections_are_closed() {
 /// idle ones must be closed like HTTP/1.1's are.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_http2_connections_are_closed() {
-    let gw = Gateway::start(&config("builtin:echo", 2), &[]);
+    let gw = TestGateway::start(&config("builtin:echo", 2));
     let mut s = TcpStream::connect(gw.addr).await.unwrap();
     s.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00")
         .await
@@ -932,40 +1053,69 @@ async fn idle_http2_connections_are_closed() {
     );
 }
 
-/// An upstream that records the raw bytes of each connection (until 200 ms
-/// of silence), then answers `ok` once.
-async fn recording_upstream() -> (SocketAddr, Arc<std::sync::Mutex<Vec<String>>>) {
-    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let up = l.local_addr().unwrap();
-    let seen = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
-    let log = seen.clone();
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut s, _)) = l.accept().await else { continue };
-            let log = log.clone();
-            tokio::spawn(async move {
-                let mut all = Vec::new();
+/// An upstream that records every byte each connection brings, as it
+/// arrives, and answers `ok` (closing) after 200 ms of silence; `ended`
+/// counts the connections that reached their end.
+struct Recorder {
+    server: RawServer,
+    bytes: Arc<Mutex<BTreeMap<usize, Vec<u8>>>>,
+    accepted: Arc<AtomicUsize>,
+    ended: Arc<AtomicUsize>,
+}
+
+impl Recorder {
+    async fn start() -> Recorder {
+        let bytes = Arc::new(Mutex::new(BTreeMap::<usize, Vec<u8>>::new()));
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let ended = Arc::new(AtomicUsize::new(0));
+        let (b, a, e) = (bytes.clone(), accepted.clone(), ended.clone());
+        let server = RawServer::start(move |mut s, n| {
+            a.fetch_add(1, Ordering::SeqCst);
+            let (b, e) = (b.clone(), e.clone());
+            async move {
+                b.lock().unwrap().insert(n, Vec::new());
                 let mut buf = [0u8; 4096];
-                while let Ok(Ok(n)) = tokio::time::timeout(Duration::from_millis(200), s.read(&mut buf)).await {
-                    if n == 0 {
-                        break;
+                let mut answered = false;
+                loop {
+                    match tokio::time::timeout(Duration::from_millis(200), s.read(&mut buf)).await {
+                        Ok(Ok(0)) | Ok(Err(_)) => break,
+                        Ok(Ok(k)) => b.lock().unwrap().entry(n).or_default().extend_from_slice(&buf[..k]),
+                        Err(_) if !answered => {
+                            answered = true;
+                            let _ = s
+                                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+                                .await;
+                        }
+                        Err(_) => {}
                     }
-                    all.extend_from_slice(&buf[..n]);
                 }
-                log.lock().unwrap().push(String::from_utf8_lossy(&all).into_owned());
-                let _ = s
-                    .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
-                    .await;
-            });
+                e.fetch_add(1, Ordering::SeqCst);
+            }
+        })
+        .await;
+        Recorder {
+            server,
+            bytes,
+            accepted,
+            ended,
         }
-    });
-    (up, seen)
+    }
+
+    /// What each connection brought so far, as text.
+    fn seen(&self) -> Vec<String> {
+        self.bytes
+            .lock()
+            .unwrap()
+            .values()
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .collect()
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn request_smuggling_attempts_are_refused_or_reframed() {
-    let (up, seen) = recording_upstream().await;
-    let gw = Gateway::start(&config(&format!("http://{up}"), 5), &[]);
+    let up = Recorder::start().await;
+    let mut gw = TestGateway::start(&config(&up.server.url(), 5));
     let ambiguous: [&[u8]; 4] = [
         b"POST /s HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\nhello",
         b"POST /s HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, identity\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
@@ -973,9 +1123,7 @@ async fn request_smuggling_attempts_are_refused_or_reframed() {
         b"POST /s HTTP/1.1\r\nHost: x\r\nContent-Length: +5\r\n\r\nhello",
     ];
     for raw in ambiguous {
-        let mut s = TcpStream::connect(gw.addr).await.unwrap();
-        s.write_all(raw).await.unwrap();
-        let (got, closed) = read_until_close(&mut s, Duration::from_secs(5)).await;
+        let (got, closed) = raw_exchange(gw.addr, raw, Duration::from_secs(5)).await;
         let text = String::from_utf8_lossy(&got);
         assert!(
             text.starts_with("HTTP/1.1 400 "),
@@ -984,34 +1132,42 @@ async fn request_smuggling_attempts_are_refused_or_reframed() {
         );
         assert!(closed);
     }
-    assert!(
-        seen.lock().unwrap().is_empty(),
-        "an ambiguous request reached the upstream"
-    );
     // Content-Length and Transfer-Encoding together: chunked wins, the length
     // is dropped, the body is re-framed for the upstream, and the connection
     // is closed after the answer, so the bytes after the chunked body are
     // never taken for a request (RFC 9112 6.3).
-    let mut s = TcpStream::connect(gw.addr).await.unwrap();
-    s.write_all(
+    let (got, closed) = raw_exchange(
+        gw.addr,
         b"POST /cl-te HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n\
           5\r\nhello\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n",
+        Duration::from_secs(5),
     )
-    .await
-    .unwrap();
-    let (got, closed) = read_until_close(&mut s, Duration::from_secs(5)).await;
+    .await;
     let text = String::from_utf8_lossy(&got);
     assert!(text.starts_with("HTTP/1.1 200 "), "{text:?}");
     assert_eq!(text.matches("HTTP/1.1 ").count(), 1, "{text:?}");
     assert!(closed);
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let seen = seen.lock().unwrap().clone();
-    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_up(gw.addr, "/after-smuggling").await;
+    // Everything the gateway was going to send upstream is sent once it has
+    // stopped, and read once every upstream connection has ended.
+    gw.begin_shutdown();
+    tokio::time::timeout(Duration::from_secs(10), gw.stopped())
+        .await
+        .expect("the gateway stops");
+    wait_until("the upstream connections to end", Duration::from_secs(5), || {
+        up.ended.load(Ordering::SeqCst) == up.accepted.load(Ordering::SeqCst)
+    })
+    .await;
+    let seen: Vec<String> = up
+        .seen()
+        .into_iter()
+        .filter(|h| !h.starts_with("GET /after-smuggling "))
+        .collect();
+    assert_eq!(seen.len(), 1, "an ambiguous request reached the upstream: {seen:?}");
     let head = seen[0].to_ascii_lowercase();
     assert!(head.starts_with("post /cl-te "), "{head}");
     assert!(!head.contains("content-length"), "{head}");
     assert!(head.contains("transfer-encoding: chunked"), "{head}");
     assert!(head.contains("\r\n\r\n5\r\nhello\r\n0\r\n\r\n"), "{head}");
     assert!(!head.contains("smuggled"));
-    assert_up(gw.addr, "/after-smuggling").await;
 }
