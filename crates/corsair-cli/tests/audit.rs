@@ -55,7 +55,7 @@ fn server_trusting_with(creds: bool, trust: impl Fn(&str) -> bool + Send + Sync 
 }
 
 fn audit_json(server: &Upstream, origins: &[&str]) -> (Run, Value) {
-    let url = url_of(&server);
+    let url = url_of(server);
     let mut args = vec!["audit", url.as_str(), "--format", "json"];
     for o in origins {
         args.push("--origin");
