@@ -6,8 +6,10 @@ use std::fmt;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, StatusCode};
 
-use crate::headers::{append_vary, for_each_list_element, MAX_EMPTY_ELEMENTS, MAX_OWS};
-use crate::method::{is_safelisted_method, is_token};
+use crate::fetch::list::{for_each_token, MAX_EMPTY_ELEMENTS, MAX_OWS};
+use crate::fetch::syntax::split_ows;
+use crate::fetch::{is_cors_non_wildcard_request_header_name, is_cors_safelisted_method, is_method};
+use crate::headers::append_vary;
 use crate::policy::{Policy, MAX_HEADER_NAME};
 
 /// `Access-Control-Request-Private-Network`.
@@ -336,11 +338,11 @@ impl Policy {
         };
 
         // The method.
-        if f.more_acrm || !is_token(acrm.as_bytes()) {
+        if f.more_acrm || !is_method(acrm.as_bytes()) {
             return d.reject(Rejection::InvalidMethod(acrm.clone()));
         }
         let m = acrm.as_bytes();
-        let method_ok = is_safelisted_method(m) || self.any_method || self.methods.contains(m);
+        let method_ok = is_cors_safelisted_method(m) || self.any_method || self.methods.contains(m);
         if !method_ok {
             return d.reject(Rejection::MethodNotAllowed(acrm.clone()));
         }
@@ -387,7 +389,7 @@ impl Policy {
             let mut name = &rest[..end];
             // Browsers send no whitespace ("a,b"): trim only when there is.
             if let [b' ' | b'\t', ..] | [.., b' ' | b'\t'] = name {
-                name = trim_ows(name)?;
+                name = trim_ows_within_bounds(name)?;
             }
             if name.is_empty() {
                 empty += 1;
@@ -413,7 +415,7 @@ impl Policy {
     {
         let mut count = 0usize;
         let mut names = 0usize;
-        let checked = for_each_list_element(lines(), |line_no, e| {
+        let checked = for_each_token(lines(), |line_no, e| {
             count = count.max(line_no + 1);
             names += 1;
             if self.header_allowed(e.name) {
@@ -439,7 +441,7 @@ impl Policy {
 
     #[inline]
     fn header_allowed(&self, name: &[u8]) -> bool {
-        if self.any_header && (self.authorization_listed || !name.eq_ignore_ascii_case(b"authorization")) {
+        if self.any_header && (self.authorization_listed || !is_cors_non_wildcard_request_header_name(name)) {
             return true;
         }
         if name.len() > MAX_HEADER_NAME {
@@ -709,9 +711,7 @@ fn join_lines<'a>(lines: impl Iterator<Item = &'a HeaderValue>) -> Option<Header
 
 /// A list element without its optional whitespace, `None` when either side
 /// has more than [`MAX_OWS`] bytes of it (the full check decides those).
-fn trim_ows(part: &[u8]) -> Option<&[u8]> {
-    let ows = |b: &&u8| **b == b' ' || **b == b'\t';
-    let lead = part.iter().take_while(ows).count();
-    let trail = part[lead..].iter().rev().take_while(ows).count();
-    (lead <= MAX_OWS && trail <= MAX_OWS).then(|| &part[lead..part.len() - trail])
+fn trim_ows_within_bounds(part: &[u8]) -> Option<&[u8]> {
+    let (lead, name, trail) = split_ows(part);
+    (lead <= MAX_OWS && trail <= MAX_OWS).then_some(name)
 }

@@ -56,8 +56,8 @@
 
 pub mod agent;
 mod decision;
+pub mod fetch;
 mod headers;
-mod method;
 mod nameset;
 mod origin;
 mod policy;
@@ -65,8 +65,6 @@ mod policy;
 pub use decision::{
     Decision, Rejection, RequestKind, ACCESS_CONTROL_ALLOW_PRIVATE_NETWORK, ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK,
 };
-pub use headers::is_forbidden_request_header;
-pub use method::{is_forbidden_method, is_safelisted_method, normalize_method};
 pub use origin::{OriginPattern, PatternError};
 pub use policy::{ConfigError, ConfigErrors, Policy, PolicyConfig, MAX_AGE_LIMIT};
 

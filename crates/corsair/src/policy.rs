@@ -6,8 +6,10 @@ use std::fmt;
 
 use http::{HeaderMap, HeaderValue};
 
-use crate::headers::{is_forbidden_request_header, is_header_name};
-use crate::method::{is_forbidden_method, is_token, normalize_method};
+use crate::fetch::{
+    is_cors_non_wildcard_request_header_name, is_forbidden_method, is_forbidden_request_header_name,
+    is_forbidden_response_header_name, is_header_name, is_method, normalize_method,
+};
 use crate::nameset::NameSet;
 use crate::origin::{OriginMatcher, OriginPattern};
 
@@ -371,7 +373,7 @@ impl Policy {
                 }
                 continue;
             }
-            if !is_token(raw.as_bytes()) {
+            if !is_method(raw) {
                 errs.push(key, Some(raw), "not a method name (an HTTP token such as `PUT`)");
                 continue;
             }
@@ -383,7 +385,7 @@ impl Policy {
                 );
                 continue;
             }
-            let m = normalize_method(raw).into_owned();
+            let m = normalize_method(raw).to_owned();
             if !methods.insert(m.as_str()) {
                 errs.push(key, Some(raw), format!("`{m}` is listed twice (after normalization)"));
                 continue;
@@ -422,7 +424,7 @@ impl Policy {
                 );
                 continue;
             }
-            if is_forbidden_request_header(&lower) {
+            if is_forbidden_request_header_name(&lower) {
                 errs.push(
                     key,
                     Some(raw),
@@ -430,7 +432,7 @@ impl Policy {
                 );
                 continue;
             }
-            if lower == "authorization" {
+            if is_cors_non_wildcard_request_header_name(raw) {
                 authorization_listed = true;
             }
             if !headers.insert(lower.as_str()) {
@@ -455,7 +457,7 @@ impl Policy {
             } else if !is_header_name(raw) {
                 errs.push(key, Some(raw), "not a header name (an HTTP token)");
                 continue;
-            } else if raw.eq_ignore_ascii_case("set-cookie") || raw.eq_ignore_ascii_case("set-cookie2") {
+            } else if is_forbidden_response_header_name(raw) {
                 errs.push(key, Some(raw), "browsers never expose Set-Cookie to scripts; remove it");
                 continue;
             }

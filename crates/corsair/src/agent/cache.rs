@@ -5,10 +5,10 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-use super::method::is_cors_safelisted_method;
 use super::preflight::PreflightOk;
 use super::request::Request;
 use super::trace::Step;
+use crate::fetch::{is_cors_non_wildcard_request_header_name, is_cors_safelisted_method};
 
 /// Which browser's preflight-cache limits to apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -97,7 +97,7 @@ impl Entry {
         match &self.item {
             Item::Header(h) => {
                 h.eq_ignore_ascii_case(name)
-                    || (h == "*" && !self.credentials && !name.eq_ignore_ascii_case("authorization"))
+                    || (h == "*" && !self.credentials && !is_cors_non_wildcard_request_header_name(name))
             }
             Item::Method(_) => false,
         }

@@ -5,8 +5,10 @@ use http::header::{ACCESS_CONTROL_ALLOW_CREDENTIALS, ACCESS_CONTROL_ALLOW_ORIGIN
 use http::HeaderMap;
 
 use super::request::Request;
-use super::syntax::{get_combined, lines, show, trim_ows};
+use super::text::show;
 use super::trace::{Failure, FailureKind, Step, Trace};
+use crate::fetch::list::{get, lines};
+use crate::fetch::syntax::trim_ows;
 
 /// Runs the CORS check on a response to `req`: exactly one
 /// `Access-Control-Allow-Origin` that is `*` (only without credentials) or
@@ -144,7 +146,7 @@ pub(crate) fn cors_check_into(
 
     if credentialed {
         let step = format!("{prefix}allow-credentials");
-        match get_combined(headers, &ACCESS_CONTROL_ALLOW_CREDENTIALS) {
+        match get(headers, &ACCESS_CONTROL_ALLOW_CREDENTIALS) {
             None => {
                 return Err(Failure::new(
                     FailureKind::MissingAllowCredentials,

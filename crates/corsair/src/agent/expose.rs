@@ -5,8 +5,10 @@ use http::header::ACCESS_CONTROL_EXPOSE_HEADERS;
 use http::HeaderMap;
 
 use super::request::Request;
-use super::syntax::{extract_list, quote_list, ListValues};
+use super::text::{quote_list, show};
 use super::trace::{Step, Trace};
+use crate::fetch::is_forbidden_response_header_name;
+use crate::fetch::list::{extract_list, ListValues};
 
 /// Response headers every CORS response exposes.
 pub const SAFELISTED_RESPONSE_HEADERS: [&str; 7] = [
@@ -18,12 +20,6 @@ pub const SAFELISTED_RESPONSE_HEADERS: [&str; 7] = [
     "last-modified",
     "pragma",
 ];
-
-/// Whether `name` is a forbidden response-header name (`Set-Cookie`,
-/// `Set-Cookie2`), which scripts never see.
-pub fn is_forbidden_response_header_name(name: &str) -> bool {
-    name.eq_ignore_ascii_case("set-cookie") || name.eq_ignore_ascii_case("set-cookie2")
-}
 
 /// The response headers a script can and cannot read.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -68,7 +64,8 @@ pub fn exposed_headers_traced(req: &Request, headers: &HeaderMap, trace: &mut Tr
             ListValues::Absent => (Vec::new(), false),
             ListValues::Invalid(element) => {
                 note.push_str(&format!(
-                    "Access-Control-Expose-Headers contains `{element}`, which is not a header name, so the whole header is ignored; "
+                    "Access-Control-Expose-Headers contains `{}`, which is not a header name, so the whole header is ignored; ",
+                    show(&element)
                 ));
                 (Vec::new(), false)
             }

@@ -1,6 +1,7 @@
 //! The part of WHATWG *parse a MIME type* that decides a MIME type's essence.
 
-use super::syntax::{is_token, show, trim_http_whitespace, trim_http_whitespace_end};
+use super::text::show;
+use crate::fetch::syntax::{is_token, trim_http_whitespace, trim_http_whitespace_end};
 
 /// Parses `input` as a MIME type and returns its essence (`type/subtype`,
 /// lowercased), or why it is not a MIME type. Parameters never make parsing

@@ -6,10 +6,12 @@ use http::header::{ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS, A
 use http::{HeaderMap, HeaderName, HeaderValue};
 
 use super::check::cors_check_into;
-use super::method::is_cors_safelisted_method;
 use super::request::Request;
-use super::syntax::{extract_list, lines, quote_list, show, trim_ows, ListValues};
+use super::text::{quote_list, show};
 use super::trace::{Failure, FailureKind, Step, Trace};
+use crate::fetch::list::{extract_list, lines, ListValues};
+use crate::fetch::syntax::trim_ows;
+use crate::fetch::{is_cors_non_wildcard_request_header_name, is_cors_safelisted_method};
 
 /// The `OPTIONS` request a browser sends before a non-simple request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -188,7 +190,8 @@ fn check_inner(req: &Request, status: u16, headers: &HeaderMap, trace: &mut Trac
                 FailureKind::InvalidAllowMethods,
                 "allow-methods",
                 format!(
-                    "Access-Control-Allow-Methods contains `{element}`, which is not a method token, so the whole header is invalid"
+                    "Access-Control-Allow-Methods contains `{}`, which is not a method token, so the whole header is invalid",
+                    show(&element)
                 ),
                 "send a comma-separated list of method names, e.g. `Access-Control-Allow-Methods: GET, POST, PUT`",
             ))
@@ -202,7 +205,8 @@ fn check_inner(req: &Request, status: u16, headers: &HeaderMap, trace: &mut Trac
                 FailureKind::InvalidAllowHeaders,
                 "allow-headers",
                 format!(
-                    "Access-Control-Allow-Headers contains `{element}`, which is not a header-name token, so the whole header is invalid"
+                    "Access-Control-Allow-Headers contains `{}`, which is not a header-name token, so the whole header is invalid",
+                    show(&element)
                 ),
                 "send a comma-separated list of header names, e.g. `Access-Control-Allow-Headers: Content-Type, X-Token`",
             ))
@@ -300,7 +304,7 @@ fn header_steps(req: &Request, allowed: &[String], credentialed: bool) -> Result
     if req
         .headers()
         .iter()
-        .any(|(n, _)| n.eq_ignore_ascii_case("authorization"))
+        .any(|(n, _)| is_cors_non_wildcard_request_header_name(n))
     {
         if !listed("authorization") {
             let why = if star {

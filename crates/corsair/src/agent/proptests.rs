@@ -7,6 +7,7 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 use proptest::prelude::*;
 
 use super::*;
+use crate::fetch::is_forbidden_request_header;
 
 /// Header names a CORS response might carry, plus noise.
 fn response_name() -> impl Strategy<Value = String> {

@@ -9,7 +9,7 @@ use http::HeaderMap;
 use super::check::cors_check_into;
 use super::origin::parse_url;
 use super::request::Request;
-use super::syntax::show;
+use super::text::show;
 use super::trace::{Failure, FailureKind, Step, Trace};
 
 /// Browsers fail a fetch after this many redirects.

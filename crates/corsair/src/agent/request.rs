@@ -3,13 +3,17 @@
 
 use std::fmt;
 
-use super::forbidden::forbidden_reason;
-use super::method::{is_cors_safelisted_method, is_forbidden_method, is_method, normalize_method};
 use super::origin::{parse_origin, parse_url};
 use super::preflight::PreflightRequest;
 use super::safelist::{classify, Classification};
-use super::syntax::{is_token, isomorphic_encode, quote_list, show, trim_http_whitespace};
+use super::text::{quote_list, show};
 use super::trace::{Step, Trace};
+use crate::fetch::syntax::{isomorphic_encode, trim_http_whitespace};
+use crate::fetch::{
+    forbidden_request_header, is_cors_non_wildcard_request_header_name, is_cors_safelisted_method, is_forbidden_method,
+    is_header_name, is_method, is_request_body_header_name, is_uppercased_by_normalization, normalize_method,
+    Forbidden,
+};
 
 /// The request's credentials mode (`fetch(url, { credentials })`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -284,12 +288,12 @@ impl RequestBuilder {
         if is_forbidden_method(&method_input) {
             return Err(RequestError::ForbiddenMethod { method: method_input });
         }
-        let method = normalize_method(&method_input);
+        let method = normalize_method(&method_input).to_owned();
 
         let mut headers: Vec<(String, Vec<u8>)> = Vec::with_capacity(self.headers.len() + 2);
         for (name, value) in &self.headers {
             let name = name.trim();
-            if !is_token(name.as_bytes()) {
+            if !is_header_name(name) {
                 return Err(RequestError::InvalidHeaderName { name: name.to_string() });
             }
             let bytes = isomorphic_encode(value).ok_or_else(|| RequestError::InvalidHeaderValue {
@@ -343,6 +347,20 @@ impl RequestBuilder {
             use_cors_preflight: self.use_cors_preflight,
         })
     }
+}
+
+/// Why (`name`, `value`) is a forbidden request-header, as a sentence, or
+/// `None` when a script may set it.
+fn forbidden_reason(name: &str, value: &[u8]) -> Option<String> {
+    Some(match forbidden_request_header(name.as_bytes(), value)? {
+        Forbidden::Name => {
+            format!("`{name}` is a forbidden request-header name: the browser controls it and ignores a script's value")
+        }
+        Forbidden::Prefix(prefix) => format!("`{name}` starts with `{prefix}`, which the browser reserves for itself"),
+        Forbidden::MethodOverride(method) => {
+            format!("`{name}` names the forbidden method `{method}`, so the browser refuses to send it")
+        }
+    })
 }
 
 /// A validated cross-origin (or same-origin) request, as `fetch()` would make it.
@@ -526,23 +544,18 @@ impl Request {
             ));
             next.method = "GET".to_string();
             next.method_input = "GET".to_string();
-            next.headers.retain(|(n, _)| {
-                let n = n.to_ascii_lowercase();
-                !matches!(
-                    n.as_str(),
-                    "content-encoding" | "content-language" | "content-location" | "content-type"
-                )
-            });
+            next.headers.retain(|(n, _)| !is_request_body_header_name(n));
             next.added_content_type = None;
         }
         if self.url_origin != url_origin
             && next
                 .headers
                 .iter()
-                .any(|(n, _)| n.eq_ignore_ascii_case("authorization"))
+                .any(|(n, _)| is_cors_non_wildcard_request_header_name(n))
         {
             notes.push("`Authorization` is removed on a cross-origin hop".to_string());
-            next.headers.retain(|(n, _)| !n.eq_ignore_ascii_case("authorization"));
+            next.headers
+                .retain(|(n, _)| !is_cors_non_wildcard_request_header_name(n));
         }
         if tainted {
             next.origin = "null".to_string();
@@ -588,7 +601,7 @@ impl Request {
         }
         let method_note = if self.method_input != self.method {
             format!("`{}` is normalized to `{}`", self.method_input, self.method)
-        } else if ["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"].contains(&self.method.as_str()) {
+        } else if is_uppercased_by_normalization(&self.method) {
             format!("`{}`", self.method)
         } else {
             format!(
@@ -782,10 +795,7 @@ mod tests {
         for m in ["PUT", "DELETE", "PATCH", "NEW", "put"] {
             let r = req(m, &[]);
             let pf = r.preflight().unwrap();
-            assert_eq!(
-                pf.header("Access-Control-Request-Method"),
-                Some(normalize_method(m).as_str())
-            );
+            assert_eq!(pf.header("Access-Control-Request-Method"), Some(normalize_method(m)));
             assert_eq!(pf.header("Access-Control-Request-Headers"), None);
         }
         let r = req("PUT", &[("Accept-Language", "fr"), ("Content-Type", "text/plain")]);

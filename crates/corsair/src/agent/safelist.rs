@@ -3,7 +3,7 @@
 
 use super::mime::parse_mime_essence;
 use super::range::parse_single_range;
-use super::syntax::show;
+use super::text::show;
 
 /// The longest value a safelisted request header may have, in bytes.
 pub const MAX_SAFELISTED_VALUE_LEN: usize = 128;
