@@ -1,8 +1,9 @@
 //! Fetch §2.2.2 "Headers": the classes of header names (and, for the
 //! method-override headers, values) that both halves need.
 
+use super::list::get_decode_split;
 use super::method::is_forbidden_method;
-use super::syntax::{is_token, isomorphic_decode, trim_http_whitespace};
+use super::syntax::{is_token, isomorphic_decode};
 
 /// Fetch §2.2.2 "forbidden request-header", step 1: names forbidden
 /// whatever their value (lowercase).
@@ -143,13 +144,11 @@ pub(crate) fn forbidden_request_header(name: &[u8], value: &[u8]) -> Option<Forb
         .iter()
         .any(|n| n.as_bytes().eq_ignore_ascii_case(name))
     {
-        // Step 3.1: get, decode, and split the value; step 3.2: any
-        // forbidden method forbids the header.
-        for part in isomorphic_decode(value).split(',') {
-            let part = isomorphic_decode(trim_http_whitespace(part.as_bytes()));
-            if is_forbidden_method(part.as_bytes()) {
-                return Some(Forbidden::MethodOverride(part));
-            }
+        // Step 3.1: get, decode, and split the value; step 3.2: the
+        // isomorphic encoding of any part that is a forbidden method forbids
+        // the header (the parts are byte slices already).
+        if let Some(method) = get_decode_split(value).into_iter().find(|m| is_forbidden_method(m)) {
+            return Some(Forbidden::MethodOverride(isomorphic_decode(method)));
         }
     }
     // Fetch §2.2.2 "forbidden request-header", step 4.
@@ -273,6 +272,15 @@ mod tests {
         assert!(!is_forbidden_request_header("X-HTTP-Method-Override", b"DELETE"));
         assert!(!is_forbidden_request_header("X-HTTP-Method-Override", b"TRACEX"));
         assert!(!is_forbidden_request_header("X-Other", b"TRACE"));
+        // The value is split as Fetch's "get, decode, and split" does: a
+        // comma inside a quoted string does not split it, and quotes stay.
+        assert!(!is_forbidden_request_header(
+            "X-HTTP-Method-Override",
+            b"\"GET, TRACE\""
+        ));
+        assert!(!is_forbidden_request_header("X-HTTP-Method-Override", b"\"TRACE\""));
+        assert!(is_forbidden_request_header("X-HTTP-Method-Override", b"\"GET\", TRACE"));
+        assert!(is_forbidden_request_header("X-HTTP-Method-Override", b"GET,\tconnect"));
         assert_eq!(
             forbidden_request_header(b"x-http-method", b"GET, Track"),
             Some(Forbidden::MethodOverride("Track".into()))
