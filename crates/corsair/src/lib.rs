@@ -57,7 +57,6 @@
 pub mod agent;
 mod decision;
 pub mod fetch;
-mod headers;
 mod nameset;
 mod origin;
 mod policy;
@@ -67,6 +66,3 @@ pub use decision::{
 };
 pub use origin::{OriginPattern, PatternError};
 pub use policy::{ConfigError, ConfigErrors, Policy, PolicyConfig, MAX_AGE_LIMIT};
-
-#[cfg(test)]
-mod tests;
