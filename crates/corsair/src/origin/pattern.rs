@@ -7,6 +7,7 @@ use super::serialization::{
     check_domain, check_host, is_ip_literal, is_loopback_host, is_public_suffix, is_scheme, parse_port, split_host_port,
 };
 use super::{PortSpec, WebScheme, EXTENSION_SCHEMES};
+use crate::policy::ConfigErrorKind;
 
 /// One parsed entry of `allow_origins`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,16 +37,56 @@ pub enum OriginPattern {
 
 /// Why a configured origin pattern is refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PatternError(pub(crate) String);
+pub struct PatternError {
+    kind: ConfigErrorKind,
+    message: String,
+}
 
-impl fmt::Display for PatternError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+impl PatternError {
+    /// What kind of problem it is: [`ConfigErrorKind::OpaqueOrigin`],
+    /// [`ConfigErrorKind::PublicSuffixPattern`] or
+    /// [`ConfigErrorKind::InvalidOrigin`] (anything else).
+    ///
+    /// ```
+    /// use corsair::{ConfigErrorKind, OriginPattern};
+    /// let e = OriginPattern::parse("https://*.github.io").unwrap_err();
+    /// assert_eq!(e.kind(), ConfigErrorKind::PublicSuffixPattern);
+    /// assert_eq!(OriginPattern::parse("null").unwrap_err().code(), "opaque_origin");
+    /// ```
+    pub fn kind(&self) -> ConfigErrorKind {
+        self.kind
+    }
+
+    /// The stable code of [`kind`](Self::kind), e.g. `invalid_origin`.
+    pub fn code(&self) -> &'static str {
+        self.kind.code()
+    }
+
+    /// What is wrong and how to fix it (the `Display` text).
+    pub fn message(&self) -> &str {
+        &self.message
     }
 }
 
-pub(super) fn err<T>(msg: impl Into<String>) -> Result<T, PatternError> {
-    Err(PatternError(msg.into()))
+impl fmt::Display for PatternError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for PatternError {}
+
+/// An [`InvalidOrigin`](ConfigErrorKind::InvalidOrigin) pattern error.
+pub(super) fn err<T>(message: impl Into<String>) -> Result<T, PatternError> {
+    err_of(ConfigErrorKind::InvalidOrigin, message)
+}
+
+/// A pattern error of this kind.
+fn err_of<T>(kind: ConfigErrorKind, message: impl Into<String>) -> Result<T, PatternError> {
+    Err(PatternError {
+        kind,
+        message: message.into(),
+    })
 }
 
 impl OriginPattern {
@@ -65,7 +106,8 @@ impl OriginPattern {
             return Ok(Self::Any);
         }
         if s.eq_ignore_ascii_case("null") {
-            return err(
+            return err_of(
+                ConfigErrorKind::OpaqueOrigin,
                 "the `null` origin is shared by sandboxed iframes, `file:` pages, `data:` documents and \
                  cross-origin redirects, so trusting it trusts all of them; it is refused",
             );
@@ -86,7 +128,10 @@ impl OriginPattern {
             ));
         }
         if scheme == "file" {
-            return err("`file://` pages have an opaque origin (`null`) and cannot be allowed");
+            return err_of(
+                ConfigErrorKind::OpaqueOrigin,
+                "`file://` pages have an opaque origin (`null`) and cannot be allowed",
+            );
         }
         if !is_scheme(scheme) {
             return err(format!("`{scheme}` is not a valid URL scheme"));
@@ -133,7 +178,9 @@ impl OriginPattern {
                 return err("an IP address has no subdomains: `*.` cannot precede it");
             }
             if is_public_suffix(domain) {
-                return err(format!(
+                return err_of(
+                    ConfigErrorKind::PublicSuffixPattern,
+                    format!(
                     "`{domain}` is a public suffix: anyone can register a subdomain of it, so `*.{domain}` would trust strangers; list the exact origins instead"
                 ));
             }

@@ -9,7 +9,7 @@ mod validate;
 
 pub use compiled::Policy;
 pub use config::PolicyConfig;
-pub use error::{ConfigError, ConfigErrors};
+pub use error::{ConfigError, ConfigErrorKind, ConfigErrors};
 
 /// The longest header name a policy may list (and that a preflight may ask
 /// for by name). Browsers have no such limit, but no real header comes close.
