@@ -56,6 +56,7 @@ mod trace;
 pub use cache::{BrowserProfile, CacheLookup, PreflightCache};
 pub use check::{cors_check, cors_check_traced};
 pub use expose::{exposed_headers, exposed_headers_traced, ExposedHeaders, SAFELISTED_RESPONSE_HEADERS};
+pub use origin::origin_of_url;
 pub use preflight::{check_preflight, check_preflight_traced, MaxAge, PreflightOk, PreflightRequest, DEFAULT_MAX_AGE};
 pub use redirect::{follow_redirect, follow_redirect_traced, Redirect, MAX_REDIRECTS};
 pub use request::{BodyType, CredentialsMode, Request, RequestBuilder, RequestError};

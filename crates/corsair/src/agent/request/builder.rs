@@ -2,7 +2,7 @@
 //! normalized as the `Request` constructor and `Headers` do.
 
 use super::{BodyType, CredentialsMode, Request, RequestError};
-use crate::agent::origin::{parse_origin, parse_url};
+use crate::agent::origin::{includes_credentials, origin_serialization, parse_origin, parse_url};
 use crate::agent::text::show;
 use crate::fetch::syntax::{isomorphic_encode, trim_http_whitespace};
 use crate::fetch::{
@@ -64,13 +64,13 @@ impl RequestBuilder {
             input: self.url.clone(),
             reason,
         })?;
-        if url.scheme != "http" && url.scheme != "https" {
+        if url.scheme() != "http" && url.scheme() != "https" {
             return Err(RequestError::InvalidUrl {
                 input: self.url,
                 reason: "only http and https URLs take part in CORS".to_string(),
             });
         }
-        if url.has_credentials {
+        if includes_credentials(&url) {
             return Err(RequestError::InvalidUrl {
                 input: self.url,
                 reason: "a URL with credentials (`user:password@`) makes fetch() throw".to_string(),
@@ -127,7 +127,7 @@ impl RequestBuilder {
         if added_accept {
             headers.push(("Accept".to_string(), b"*/*".to_vec()));
         }
-        let url_origin = url.origin();
+        let url_origin = origin_serialization(&url);
         Ok(Request {
             origin,
             origin_input: self.origin,
