@@ -74,8 +74,11 @@ pub(crate) fn cors_check_into(
     } else {
         format!("send `Access-Control-Allow-Origin: {origin}` (exactly), or `*` for a public resource")
     };
+    // Fetch §4.10 "CORS check", step 1: get `Access-Control-Allow-Origin`
+    // (several lines are joined with `, `, which no origin matches).
     let values = lines(headers, &ACCESS_CONTROL_ALLOW_ORIGIN);
     let value = match values.as_slice() {
+        // Step 2: null is a failure.
         [] => {
             return Err(Failure::new(
                 FailureKind::MissingAllowOrigin,
@@ -101,6 +104,8 @@ pub(crate) fn cors_check_into(
             ));
         }
     };
+    // Step 3: `*` succeeds for a request whose credentials mode is not
+    // "include" (and, with "include", can never match step 4).
     if value == b"*" {
         if credentialed {
             return Err(Failure::new(
@@ -117,6 +122,7 @@ pub(crate) fn cors_check_into(
             "Access-Control-Allow-Origin is `*`, which allows any origin for a request without credentials",
         ));
     } else if value == origin.as_bytes() {
+        // Step 4: the byte-serialized request origin, byte for byte.
         trace.push(Step::pass(
             step,
             format!("Access-Control-Allow-Origin `{origin}` matches the request's origin byte for byte"),
@@ -144,6 +150,8 @@ pub(crate) fn cors_check_into(
         ));
     }
 
+    // Step 5: without credentials mode "include", success; steps 6-8:
+    // otherwise `Access-Control-Allow-Credentials` must be exactly `true`.
     if credentialed {
         let step = format!("{prefix}allow-credentials");
         match get(headers, &ACCESS_CONTROL_ALLOW_CREDENTIALS) {

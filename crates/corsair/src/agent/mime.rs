@@ -1,4 +1,6 @@
-//! The part of WHATWG *parse a MIME type* that decides a MIME type's essence.
+//! The part of the MIME Sniffing Standard's "parse a MIME type" (§4.4) that
+//! decides a MIME type's essence, as Fetch §2.2.2's `Content-Type` safelist
+//! rule uses it.
 
 use super::text::show;
 use crate::fetch::syntax::{is_token, trim_http_whitespace, trim_http_whitespace_end};

@@ -77,13 +77,18 @@ fn redirect_inner(
     headers: &HeaderMap,
     trace: &mut Trace,
 ) -> Result<Option<Redirect>, Failure> {
+    // Fetch §4.4 "HTTP fetch", step 6: only a redirect status (§2.2.3) is
+    // followed.
     if !matches!(status, 301 | 302 | 303 | 307 | 308) {
         return Ok(None);
     }
-    // HTTP fetch runs the CORS check on every response, the 3xx included.
+    // Fetch §4.4 step 4.4: the CORS check runs on every response of a
+    // "cors" tainting, the 3xx included, before the redirect is followed.
     if !req.is_same_origin() {
         cors_check_into(req, headers, "redirect-", trace)?;
     }
+    // Fetch §4.5 "HTTP-redirect fetch", step 3: the location URL (§2.2.6);
+    // step 4: none, and the 3xx itself is the response.
     let Some(location) = headers.get(LOCATION) else {
         return Ok(None);
     };
@@ -98,6 +103,7 @@ fn redirect_inner(
             "send a percent-encoded ASCII URL in Location",
         )
     })?;
+    // Step 5: a Location that does not parse is a network error.
     let target = resolve(req.url(), location_text).map_err(|why| {
         Failure::new(
             FailureKind::InvalidRedirect,
@@ -106,6 +112,7 @@ fn redirect_inner(
             "send an absolute URL (or a valid relative reference) in Location",
         )
     })?;
+    // Step 6: only HTTP(S) URLs.
     if target.scheme() != "http" && target.scheme() != "https" {
         return Err(Failure::new(
             FailureKind::RedirectScheme,
@@ -114,6 +121,7 @@ fn redirect_inner(
             "redirect to an http or https URL",
         ));
     }
+    // Step 7: at most 20 redirects.
     if followed >= MAX_REDIRECTS {
         return Err(Failure::new(
             FailureKind::TooManyRedirects,
@@ -125,6 +133,9 @@ fn redirect_inner(
             "remove the redirect loop or shorten the redirect chain",
         ));
     }
+    // Step 9: mode "cors", credentials in the URL and an origin other than
+    // the request's; step 10: credentials in the URL of a "cors"-tainted
+    // (cross-origin) request. Either is a network error.
     let target_origin = origin_serialization(&target);
     if includes_credentials(&target) && (!req.is_same_origin() || req.origin() != target_origin) {
         return Err(Failure::new(
@@ -134,6 +145,9 @@ fn redirect_inner(
             "remove the user-info part from the Location URL",
         ));
     }
+    // Fetch §2.2.5 "redirect-taint", step 4.3: a hop to another origin
+    // while the request's origin is not the previous URL's taints it
+    // (cross-site is tainted as well: both serialize as `null`).
     let tainted = req.url_origin() != target_origin && req.origin() != req.url_origin();
     let mut notes = Vec::new();
     let target = target.to_string();
@@ -165,8 +179,11 @@ pub(crate) fn resolve(base: &str, reference: &str) -> Result<url::Url, String> {
     if reference.trim().is_empty() {
         return Err("it is empty".to_string());
     }
+    // Fetch §2.2.6 "location URL", step 3: parse Location with the
+    // response's URL as the base.
     let base = parse_url(base)?;
     let mut location = join_url(&base, reference)?;
+    // Step 4: no fragment: the request's.
     if location.fragment().is_none() {
         location.set_fragment(base.fragment());
     }

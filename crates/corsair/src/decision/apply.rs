@@ -39,7 +39,8 @@ impl Policy {
         strip_cors_headers(headers);
         if self.origins.any {
             // A public resource: the same headers whatever the Origin, so no
-            // Vary (Fetch, "CORS protocol and HTTP caches").
+            // Vary (Fetch "CORS protocol and HTTP caches": `*` or a static
+            // origin is sent for non-CORS requests too, without Vary).
             if d.rejection.is_none() {
                 headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, STAR);
                 if let Some(v) = &self.expose {
@@ -48,11 +49,15 @@ impl Policy {
             }
             return;
         }
+        // Fetch "CORS protocol and HTTP caches": the answer depends on
+        // `Origin`, so every response, non-CORS ones included, varies on it.
         append_vary(headers, "origin", &VARY_ORIGIN);
         if d.kind == RequestKind::NotCors || d.rejection.is_some() {
             return;
         }
         self.put_origin(d, headers);
+        // Fetch §4.1 "Main fetch", step 14.1: the browser exposes the names
+        // `Access-Control-Expose-Headers` lists.
         if let Some(v) = &self.expose {
             headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, v.clone());
         }

@@ -111,11 +111,14 @@ impl Policy {
         } else {
             Found::lookup(headers, is_options)
         };
+        // Fetch §3.3.2 "HTTP requests": a CORS request is one with an
+        // `Origin` header.
         let Some(origin) = f.origin else {
             return Decision::new(RequestKind::NotCors);
         };
-        // A preflight: an OPTIONS request with Access-Control-Request-Method
-        // (`f.acrm` is only looked for on OPTIONS requests).
+        // Fetch §3.3.2: a CORS-preflight request is an OPTIONS request with
+        // `Access-Control-Request-Method` (`f.acrm` is only looked for on
+        // OPTIONS requests).
         let preflight = f.acrm.is_some();
         let mut d = Decision::new(if preflight {
             RequestKind::Preflight
@@ -124,9 +127,14 @@ impl Policy {
         });
 
         if !self.origins.any {
+            // Fetch §3.2 "`Origin` header": one origin-or-null value; a
+            // browser never sends two.
             if f.more_origins {
                 return d.reject(Rejection::MultipleOrigins);
             }
+            // `null` is what every opaque origin serializes to (Fetch §2.2.5
+            // "serializing a request origin", step 2, among others): it names
+            // no one in particular, so it is never allowed.
             if origin.as_bytes() == b"null" {
                 return d.reject(Rejection::NullOrigin);
             }
@@ -144,18 +152,24 @@ impl Policy {
             return d;
         };
 
-        // The method.
+        // The method. Fetch §3.3.4: `Access-Control-Request-Method = method`,
+        // one token; the browser sends the normalized method (§4.8 step 3).
         if f.more_acrm || !is_method(acrm.as_bytes()) {
             return d.reject(Rejection::InvalidMethod(acrm.clone()));
         }
         let m = acrm.as_bytes();
+        // Fetch §4.8 "CORS-preflight fetch", step 7.5: a CORS-safelisted
+        // method passes whatever the answer lists, so it is never refused;
+        // any other is compared byte for byte with the (normalized) list.
         let method_ok = is_cors_safelisted_method(m) || self.any_method || self.methods.contains(m);
         if !method_ok {
             return d.reject(Rejection::MethodNotAllowed(acrm.clone()));
         }
         d.acrm = Some(acrm.clone());
 
-        // The headers: one line (the usual case), or several joined.
+        // The headers (Fetch §3.3.4: `Access-Control-Request-Headers =
+        // 1#field-name`, sent by §4.8 step 5): one line (the usual case), or
+        // several joined.
         let checked = match (f.acrh, f.more_acrh) {
             (None, _) => Ok(None),
             (Some(line), false) => match self.all_listed(line.as_bytes()) {
@@ -173,6 +187,8 @@ impl Policy {
             Err(r) => return d.reject(r),
         }
 
+        // Private Network Access (WICG, Chromium's legacy preflight): grant
+        // `Access-Control-Allow-Private-Network` only when asked with `true`.
         d.private_network = self.private_network && f.pna.is_some_and(|v| v.as_bytes() == b"true");
         d
     }

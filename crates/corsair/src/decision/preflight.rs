@@ -99,16 +99,30 @@ impl Policy {
             // preflight (callgrind), mostly in zeroing and allocating it.
             h.reserve(6);
         }
+        // Fetch "CORS protocol and HTTP caches" (background): the answer
+        // depends on these request headers, so it varies on them.
         h.insert(header::VARY, self.preflight_vary.clone());
         match &d.rejection {
+            // Fetch §3.3.3 "HTTP responses": a successful answer to a
+            // preflight has an ok status (204) and the headers that match
+            // the request.
             None => {
+                // The CORS check the browser runs on the answer (Fetch §4.8
+                // step 7, §4.10 "CORS check" steps 3-7).
                 self.put_origin(d, h);
+                // Fetch §4.8 step 7.5: the requested method is in the list
+                // (it is echoed, byte for byte, as normalized by the browser).
                 if let Some(m) = &d.acrm {
                     h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, m.clone());
                 }
+                // Fetch §4.8 steps 7.6 and 7.7: every requested name is in
+                // the list (echoed; never `*`, which a credentialed request
+                // reads literally).
                 if let Some(v) = &d.acrh {
                     h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, v.clone());
                 }
+                // Fetch §4.8 steps 7.8-7.10: the browser caches the result
+                // this long (5 s without the header), capped by its limit.
                 if let Some(v) = &self.max_age {
                     h.insert(header::ACCESS_CONTROL_MAX_AGE, v.clone());
                 }
@@ -122,12 +136,16 @@ impl Policy {
                 // An explicit method list: without it, a browser reads a
                 // missing Access-Control-Allow-Methods as "the requested
                 // method" for requests with the use-CORS-preflight flag
-                // (upload listeners, streams) and would pass the preflight.
+                // (upload listeners, streams; Fetch §4.8 step 7.4) and would
+                // pass the preflight.
                 if matches!(r, Rejection::MethodNotAllowed(_)) {
                     h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, self.listed_methods.clone());
                 }
                 StatusCode::NO_CONTENT
             }
+            // Fetch §3.3.3: "the 403 status can be used, coupled with
+            // omitting the relevant headers" (the browser's step 7 then
+            // fails: a network error).
             Some(_) => StatusCode::FORBIDDEN,
         }
     }
@@ -148,6 +166,11 @@ impl Policy {
         })
     }
 
+    /// What the browser's CORS check reads (Fetch §4.10 "CORS check"):
+    /// `Access-Control-Allow-Origin` is `*` (step 3, public policies only,
+    /// never with credentials) or the request's origin byte for byte (step
+    /// 4), and `Access-Control-Allow-Credentials: true` lets a credentialed
+    /// request through (steps 6 and 7).
     pub(super) fn put_origin(&self, d: &Decision, h: &mut HeaderMap) {
         match &d.origin {
             Some(o) => h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, o.clone()),

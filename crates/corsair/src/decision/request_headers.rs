@@ -28,7 +28,8 @@ impl Policy {
         while let Some(rest) = line.get(start..) {
             let end = rest.iter().position(|&b| b == b',').unwrap_or(rest.len());
             let mut name = &rest[..end];
-            // Browsers send no whitespace ("a,b"): trim only when there is.
+            // Browsers send no whitespace ("a,b": Fetch §4.8 step 5.1 joins
+            // the names with `,` alone): trim only when there is.
             if let [b' ' | b'\t', ..] | [.., b' ' | b'\t'] = name {
                 name = trim_ows_within_bounds(name)?;
             }
@@ -82,6 +83,10 @@ impl Policy {
 
     #[inline]
     fn header_allowed(&self, name: &[u8]) -> bool {
+        // Fetch §4.8 "CORS-preflight fetch", steps 7.6 and 7.7: `*` covers
+        // any name but the CORS non-wildcard request-header name
+        // (`Authorization`), which must be listed itself; names compare
+        // byte-case-insensitively.
         if self.any_header && (self.authorization_listed || !is_cors_non_wildcard_request_header_name(name)) {
             return true;
         }

@@ -4,7 +4,9 @@
 //! Configured patterns are parsed strictly: anything a browser would never send
 //! as an `Origin` (uppercase, a path, a trailing slash, a default port, a
 //! non-canonical IP address, a Unicode host) is a configuration error, so the
-//! request path can compare bytes exactly.
+//! request path can compare bytes exactly. The form is Fetch §3.2 "`Origin`
+//! header"'s `serialized-origin` ABNF: lowercase scheme and host, punycode,
+//! no default port, IPv4 dotted-quad and compressed lowercase IPv6.
 //!
 //! Matching costs a scan of a short list (or one hash lookup beyond a few
 //! names) for exact origins and one lookup per label of the request's host

@@ -144,6 +144,8 @@ fn validate_methods(c: &PolicyConfig, errs: &mut ConfigErrors) -> Methods {
     };
     for (i, raw) in c.allow_methods.iter().enumerate() {
         let key = format!("allow_methods[{i}]");
+        // Fetch §3.3.4, note: `*` is a wildcard only for requests without
+        // credentials; a credentialed request reads it as a literal method.
         if raw == "*" {
             if c.allow_credentials {
                 errs.push(Kind::WildcardWithCredentials, key, Some(raw), LITERAL_STAR_METHODS);
@@ -162,6 +164,8 @@ fn validate_methods(c: &PolicyConfig, errs: &mut ConfigErrors) -> Methods {
             );
             continue;
         }
+        // Fetch §2.2.1 "forbidden method" (and §5.4 "Request class",
+        // constructor step 25.2: `fetch()` throws for one).
         if is_forbidden_method(raw) {
             errs.push(
                 Kind::ForbiddenMethod,
@@ -171,6 +175,8 @@ fn validate_methods(c: &PolicyConfig, errs: &mut ConfigErrors) -> Methods {
             );
             continue;
         }
+        // Fetch §2.2.1 "normalize" (the browser normalizes, §5.4 step 25.3,
+        // and §4.8 step 7.5 compares byte for byte).
         let normalized = normalize_method(raw);
         if !m.set.insert(normalized) {
             errs.push(
@@ -204,6 +210,7 @@ fn validate_request_headers(c: &PolicyConfig, errs: &mut ConfigErrors) -> Reques
     };
     for (i, raw) in c.allow_headers.iter().enumerate() {
         let key = format!("allow_headers[{i}]");
+        // Fetch §3.3.4, note: with credentials `*` is a literal name.
         if raw == "*" {
             if c.allow_credentials {
                 errs.push(Kind::WildcardWithCredentials, key, Some(raw), LITERAL_STAR_HEADERS);
@@ -231,6 +238,8 @@ fn validate_request_headers(c: &PolicyConfig, errs: &mut ConfigErrors) -> Reques
             );
             continue;
         }
+        // Fetch §2.2.2 "forbidden request-header", steps 1 and 2: the name
+        // alone forbids it (the method-override names depend on the value).
         if is_forbidden_request_header_name(&lower) {
             errs.push(
                 Kind::ForbiddenRequestHeader,
@@ -257,6 +266,8 @@ fn validate_expose_headers(c: &PolicyConfig, errs: &mut ConfigErrors) -> Option<
     let mut seen = HashSet::new();
     for (i, raw) in c.expose_headers.iter().enumerate() {
         let key = format!("expose_headers[{i}]");
+        // Fetch §4.1 "Main fetch", step 14.1.2: `*` exposes every name only
+        // without credentials.
         if raw == "*" {
             if c.allow_credentials {
                 errs.push(Kind::WildcardWithCredentials, key, Some(raw), LITERAL_STAR_HEADERS);
@@ -270,6 +281,8 @@ fn validate_expose_headers(c: &PolicyConfig, errs: &mut ConfigErrors) -> Option<
                 "not a header name (an HTTP token)",
             );
             continue;
+        // Fetch §2.2.2 "CORS-safelisted response-header name": never a
+        // forbidden response-header name.
         } else if is_forbidden_response_header_name(raw) {
             errs.push(
                 Kind::ForbiddenResponseHeader,
@@ -296,6 +309,8 @@ fn validate_expose_headers(c: &PolicyConfig, errs: &mut ConfigErrors) -> Option<
 fn validate_max_age(c: &PolicyConfig, errs: &mut ConfigErrors) -> Option<HeaderValue> {
     match c.max_age {
         None => None,
+        // Fetch §3.3.4: `Access-Control-Max-Age = delta-seconds`; §4.8 step
+        // 7.10 caps it at the browser's limit, 86400 s at most (Firefox).
         Some(n) if (0..=MAX_AGE_LIMIT).contains(&n) => Some(HeaderValue::from(n)),
         Some(n) => {
             errs.push(

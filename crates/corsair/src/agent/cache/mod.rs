@@ -81,11 +81,16 @@ struct Entry {
 }
 
 impl Entry {
+    /// Fetch §4.9 "cache entry match": the same byte-serialized origin and
+    /// current URL, and credentials unless the request is not "include".
     fn matches_request(&self, req: &Request) -> bool {
         self.origin == req.origin() && self.url == req.url() && (self.credentials || !req.is_credentialed())
     }
 
-    /// `*` counts only for entries made without credentials (as Chromium does).
+    /// Fetch §4.9 "method cache entry match": the method or `*`. `*`
+    /// counts only for entries made without credentials (as Chromium does;
+    /// the standard's entries for `*` from a credentialed preflight would
+    /// serve later credentialed requests).
     fn matches_method(&self, method: &str) -> bool {
         match &self.item {
             Item::Method(m) => m == method || (m == "*" && !self.credentials),
@@ -93,6 +98,9 @@ impl Entry {
         }
     }
 
+    /// Fetch §4.9 "header-name cache entry match": the name,
+    /// byte-case-insensitively, or `*` for any name but a CORS non-wildcard
+    /// request-header name (and, as for methods, only without credentials).
     fn matches_header(&self, name: &str) -> bool {
         match &self.item {
             Item::Header(h) => {
@@ -187,6 +195,10 @@ impl PreflightCache {
                 headers_missing: Vec::new(),
             };
         }
+        // Fetch §4.4 "HTTP fetch", step 4.1: a preflight unless there is a
+        // method cache entry match (needed only for a method that is not
+        // CORS-safelisted, or with the use-CORS-preflight flag) and a
+        // header-name cache entry match for every CORS-unsafe name.
         let method = req.method();
         let method_missing = (!is_cors_safelisted_method(method) || req.use_cors_preflight_flag())
             && !self.live(req, now).any(|e| e.matches_method(method));
@@ -242,13 +254,17 @@ impl PreflightCache {
     /// `ok` capped for this profile; returns how long it is cached, or `None`
     /// when it is not cached (`0`, negative or invalid max-age).
     pub fn store(&mut self, req: &Request, ok: &PreflightOk, now: Duration) -> Option<Duration> {
+        // Fetch §4.9: entries go once their max-age has passed.
         self.entries.retain(|e| now < e.expires);
+        // Fetch §4.8 steps 7.9 and 7.10 (the browser's cap).
         let seconds = ok.max_age.effective_seconds(self.profile.max_age_cap())?;
         let max_age = Duration::from_secs(seconds);
         let expires = now.saturating_add(max_age);
         let credentials = req.is_credentialed();
         let mut items: Vec<Item> = ok.methods.iter().map(|m| Item::Method(m.clone())).collect();
         items.extend(ok.headers.iter().map(|h| Item::Header(h.clone())));
+        // Fetch §4.8 steps 7.12-7.15: a matching entry gets the new max-age;
+        // otherwise a new cache entry (§4.9 "create a new cache entry").
         for item in items {
             let matched = self.entries.iter_mut().find(|e| {
                 e.matches_request(req)
@@ -274,7 +290,8 @@ impl PreflightCache {
     }
 
     /// Clears the entries for `req`'s origin and URL (after a network error
-    /// on the actual request).
+    /// on the actual request: Fetch §4.1 "Main fetch", step 12, and §4.9
+    /// "clear cache entries").
     pub fn clear(&mut self, req: &Request) {
         self.entries
             .retain(|e| !(e.origin == req.origin() && e.url == req.url()));

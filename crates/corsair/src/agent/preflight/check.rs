@@ -67,7 +67,9 @@ pub fn check_preflight_traced(
 }
 
 fn check_inner(req: &Request, status: u16, headers: &HeaderMap, trace: &mut Trace) -> Result<PreflightOk, Failure> {
-    // A preflight never follows redirects: HTTP-network-or-cache fetch returns the 3xx.
+    // Fetch §4.8 "CORS-preflight fetch", step 6: the preflight goes through
+    // HTTP-network-or-cache fetch, which never follows redirects, so a 3xx
+    // comes back as is and fails step 7 (not an ok status).
     if (300..400).contains(&status) {
         let location = headers
             .get(LOCATION)
@@ -82,6 +84,9 @@ fn check_inner(req: &Request, status: u16, headers: &HeaderMap, trace: &mut Trac
             "answer the OPTIONS request at this exact URL with a 2xx status instead of redirecting it (e.g. for a trailing slash or http to https), or have the page call the final URL",
         ));
     }
+    // Fetch §4.8 step 7: a CORS check for the request (its credentials mode,
+    // not the preflight's) and an ok status (§2.2.3: 200-299); otherwise
+    // step 8, a network error.
     cors_check_into(req, headers, "preflight-", trace)?;
     if !(200..=299).contains(&status) {
         return Err(Failure::new(
@@ -96,6 +101,8 @@ fn check_inner(req: &Request, status: u16, headers: &HeaderMap, trace: &mut Trac
         format!("status {status} is an ok status"),
     ));
 
+    // Steps 7.1-7.3: extract both lists; a failure of either is a network
+    // error.
     let methods = match extract_list(headers, &ACCESS_CONTROL_ALLOW_METHODS) {
         ListValues::Invalid(element) => {
             return Err(Failure::new(
@@ -126,6 +133,8 @@ fn check_inner(req: &Request, status: u16, headers: &HeaderMap, trace: &mut Trac
         ListValues::Absent => None,
         ListValues::Values(v) => Some(v),
     };
+    // Step 7.4: no list and the use-CORS-preflight flag: the request's own
+    // method.
     let acam_absent = methods.is_none();
     let methods = match methods {
         Some(m) => m,
@@ -140,6 +149,7 @@ fn check_inner(req: &Request, status: u16, headers: &HeaderMap, trace: &mut Trac
         trace.push(step);
     }
 
+    // Steps 7.8-7.10: the max-age (the cache applies the browser's cap).
     let max_age = MaxAge::from_headers(headers);
     let max_age_text = match &max_age {
         MaxAge::Absent => "no Access-Control-Max-Age: browsers cache this result for 5 seconds".to_string(),
@@ -159,6 +169,9 @@ fn check_inner(req: &Request, status: u16, headers: &HeaderMap, trace: &mut Trac
     })
 }
 
+/// Fetch §4.8 "CORS-preflight fetch", step 7.5: the request's method is in
+/// `methods` (byte for byte), or is a CORS-safelisted method, or `methods`
+/// holds `*` and the credentials mode is not "include".
 fn method_step(req: &Request, methods: &[String], acam_absent: bool, credentialed: bool) -> Result<Step, Failure> {
     let method = req.method();
     if methods.iter().any(|m| m == method) {
@@ -208,11 +221,14 @@ fn method_step(req: &Request, methods: &[String], acam_absent: bool, credentiale
     ))
 }
 
+/// Fetch §4.8 "CORS-preflight fetch", steps 7.6 and 7.7.
 fn header_steps(req: &Request, allowed: &[String], credentialed: bool) -> Result<Vec<Step>, Failure> {
     let listed = |name: &str| allowed.iter().any(|a| a.eq_ignore_ascii_case(name));
     let star = allowed.iter().any(|a| a == "*");
     let mut steps = Vec::new();
-    // `Authorization` is a CORS non-wildcard request-header name.
+    // Step 7.6: a CORS non-wildcard request-header name (`Authorization`)
+    // in the request's header list must be listed itself; `*` never covers
+    // it.
     if req
         .headers()
         .iter()
@@ -236,6 +252,9 @@ fn header_steps(req: &Request, allowed: &[String], credentialed: bool) -> Result
             "`Authorization` is listed explicitly in Access-Control-Allow-Headers",
         ));
     }
+    // Step 7.7: each CORS-unsafe request-header name is listed
+    // (byte-case-insensitively), or the list holds `*` and the credentials
+    // mode is not "include".
     let unsafe_names = req.unsafe_header_names();
     if unsafe_names.is_empty() {
         steps.push(Step::pass(

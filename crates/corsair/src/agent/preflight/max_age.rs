@@ -26,8 +26,12 @@ pub const DEFAULT_MAX_AGE: u64 = 5;
 impl MaxAge {
     /// Reads `Access-Control-Max-Age` from a response.
     pub fn from_headers(headers: &HeaderMap) -> MaxAge {
+        // Fetch §4.8 "CORS-preflight fetch", step 7.8: extract header list
+        // values (`delta-seconds` allows a single header, so several lines
+        // are a failure).
         let values = lines(headers, &ACCESS_CONTROL_MAX_AGE);
         match values.as_slice() {
+            // Step 7.9: null means 5 seconds (see `effective_seconds`).
             [] => MaxAge::Absent,
             [one] => {
                 let v = trim_ows(one);
@@ -49,6 +53,11 @@ impl MaxAge {
     /// How long a browser with this cap caches the result, in seconds;
     /// `None` when it does not cache at all (`0`, negative or invalid).
     pub fn effective_seconds(&self, cap: u64) -> Option<u64> {
+        // Fetch §4.8 steps 7.9 and 7.10: 5 seconds when absent, capped by
+        // the browser's limit. A failure would be 5 seconds too by the
+        // letter of step 7.9; browsers do not cache it (WPT
+        // cors/preflight-cache.htm expects `-1` not to be cached), and
+        // neither does this.
         match self {
             MaxAge::Absent => Some(DEFAULT_MAX_AGE.min(cap)),
             MaxAge::Seconds(0) => None,

@@ -60,22 +60,29 @@ impl RequestBuilder {
             input: self.origin.clone(),
             reason,
         })?;
+        // Fetch §5.4 "Request class", constructor step 5.1: parse the URL
+        // (step 5.2: failure throws).
         let url = parse_url(&self.url).map_err(|reason| RequestError::InvalidUrl {
             input: self.url.clone(),
             reason,
         })?;
+        // Fetch §4.1 "Main fetch", step 12: a scheme that is not HTTP(S)
+        // is a network error on the CORS path.
         if url.scheme() != "http" && url.scheme() != "https" {
             return Err(RequestError::InvalidUrl {
                 input: self.url,
                 reason: "only http and https URLs take part in CORS".to_string(),
             });
         }
+        // Constructor step 5.3: a URL that includes credentials throws.
         if includes_credentials(&url) {
             return Err(RequestError::InvalidUrl {
                 input: self.url,
                 reason: "a URL with credentials (`user:password@`) makes fetch() throw".to_string(),
             });
         }
+        // Constructor step 25.2: not a method, or a forbidden method,
+        // throws; step 25.3: normalize it.
         let method_input = self.method.trim().to_string();
         if !is_method(&method_input) {
             return Err(RequestError::InvalidMethod { method: method_input });
@@ -86,6 +93,7 @@ impl RequestBuilder {
         let method = normalize_method(&method_input).to_owned();
 
         let mut headers: Vec<(String, Vec<u8>)> = Vec::with_capacity(self.headers.len() + 2);
+        // Fetch §5.1 "Headers class", "append" for the "request" guard.
         for (name, value) in &self.headers {
             let name = name.trim();
             if !is_header_name(name) {
@@ -95,6 +103,9 @@ impl RequestBuilder {
                 name: name.to_string(),
                 reason: "it contains a character above U+00FF, which is not a ByteString".to_string(),
             })?;
+            // "append", step 1: normalize the value (Fetch §2.2.2); step 2,
+            // "validate" step 1: a name that is not a header name or a
+            // value that is not a header value throws.
             let bytes = trim_http_whitespace(&bytes).to_vec();
             if let Some(b) = bytes.iter().find(|b| matches!(b, 0 | b'\n' | b'\r')) {
                 return Err(RequestError::InvalidHeaderValue {
@@ -102,6 +113,8 @@ impl RequestBuilder {
                     reason: format!("it contains the byte `{}`", show(&[*b])),
                 });
             }
+            // "validate", step 3: a forbidden request-header is dropped
+            // silently by the browser; here it is an error that says so.
             if let Some(reason) = forbidden_reason(name, &bytes) {
                 return Err(RequestError::ForbiddenHeader {
                     name: name.to_string(),
@@ -113,9 +126,12 @@ impl RequestBuilder {
         let has = |headers: &[(String, Vec<u8>)], n: &str| headers.iter().any(|(h, _)| h.eq_ignore_ascii_case(n));
         let mut added_content_type = None;
         if let Some(body) = &self.body {
+            // Constructor step 35: a body with `GET` or `HEAD` throws.
             if method == "GET" || method == "HEAD" {
                 return Err(RequestError::BodyWithGetOrHead { method });
             }
+            // Constructor step 37.4: the body's type becomes `Content-Type`
+            // unless the headers have one.
             if let Some(ct) = body.content_type() {
                 if !has(&headers, "content-type") {
                     headers.push(("Content-Type".to_string(), ct.clone().into_bytes()));
@@ -123,6 +139,7 @@ impl RequestBuilder {
                 }
             }
         }
+        // Fetch §4 "fetch", step 12: `Accept: */*` unless the script set one.
         let added_accept = !has(&headers, "accept");
         if added_accept {
             headers.push(("Accept".to_string(), b"*/*".to_vec()));

@@ -87,6 +87,10 @@ impl Request {
     /// Whether the page origin and the URL's origin are the same (then CORS
     /// does not apply at all).
     pub fn is_same_origin(&self) -> bool {
+        // Fetch §4.1 "Main fetch", step 12, first branch: the current URL's
+        // origin is same origin with the request's origin (an opaque origin,
+        // serialized `null`, is same origin with no URL) and the response
+        // tainting is still "basic" (a tainted request has `null` here).
         self.origin != "null" && self.origin == self.url_origin
     }
 
@@ -100,6 +104,7 @@ impl Request {
     }
 
     /// The CORS-unsafe request-header names: lowercase, deduplicated, byte-sorted.
+    /// (Fetch §2.2.2 "CORS-unsafe request-header names" of the header list.)
     pub fn unsafe_header_names(&self) -> Vec<String> {
         self.classification().unsafe_names
     }
@@ -108,6 +113,10 @@ impl Request {
     /// preflight cache): a cross-origin request with the use-CORS-preflight
     /// flag, a non-safelisted method, or a CORS-unsafe header.
     pub fn needs_preflight(&self) -> bool {
+        // Fetch §4.1 "Main fetch", step 12: the CORS-with-preflight branch
+        // is taken for the use-CORS-preflight flag, or (the unsafe-request
+        // flag being set by `fetch()`) for a method that is not
+        // CORS-safelisted or a non-empty list of CORS-unsafe names.
         !self.is_same_origin()
             && (self.use_cors_preflight
                 || !is_cors_safelisted_method(&self.method)
@@ -135,11 +144,17 @@ impl Request {
         if !self.needs_preflight() {
             return None;
         }
+        // Fetch §4.8 "CORS-preflight fetch", step 1: an OPTIONS request to
+        // the same URL with the same origin (`Origin`, as §3.2 appends it for
+        // a "cors" response tainting); step 2: `Accept: */*`; step 3:
+        // `Access-Control-Request-Method`, the request's (normalized) method.
         let mut headers = vec![
             ("Origin".to_string(), self.origin.clone()),
             ("Accept".to_string(), "*/*".to_string()),
             ("Access-Control-Request-Method".to_string(), self.method.clone()),
         ];
+        // Steps 4 and 5: the CORS-unsafe request-header names (lowercase,
+        // sorted, deduplicated), joined with `,` alone, when there are any.
         let names = self.unsafe_header_names();
         if !names.is_empty() {
             headers.push(("Access-Control-Request-Headers".to_string(), names.join(",")));
@@ -157,6 +172,10 @@ impl Request {
     /// headers the browser adds itself are not included.
     pub fn actual_headers(&self) -> Vec<(String, Vec<u8>)> {
         let mut out = self.headers.clone();
+        // Fetch §3.2 "append a request `Origin` header", step 3: always for
+        // a "cors" response tainting (cross-origin); step 4: otherwise only
+        // for a method that is neither `GET` nor `HEAD` (mode "cors" keeps
+        // the origin whatever the referrer policy).
         if !self.is_same_origin() || !(self.method == "GET" || self.method == "HEAD") {
             out.push(("Origin".to_string(), self.origin.clone().into_bytes()));
         }
@@ -176,6 +195,9 @@ impl Request {
         notes: &mut Vec<String>,
     ) -> Request {
         let mut next = self.clone();
+        // Fetch §4.5 "HTTP-redirect fetch", step 12: 301/302 with `POST`,
+        // or 303 with anything but `GET`/`HEAD`, become `GET` without a
+        // body (12.1) and without the request-body headers (12.2).
         let to_get = ((status == 301 || status == 302) && self.method == "POST")
             || (status == 303 && !(self.method == "GET" || self.method == "HEAD"));
         if to_get {
@@ -188,6 +210,8 @@ impl Request {
             next.headers.retain(|(n, _)| !is_request_body_header_name(n));
             next.added_content_type = None;
         }
+        // Step 13: a hop to another origin deletes the CORS non-wildcard
+        // request-header names (`Authorization`).
         if self.url_origin != url_origin
             && next
                 .headers
@@ -198,6 +222,9 @@ impl Request {
             next.headers
                 .retain(|(n, _)| !is_cors_non_wildcard_request_header_name(n));
         }
+        // Fetch §2.2.5 "serializing a request origin", step 2: a request
+        // whose redirect-taint is not "same-origin" serializes its origin
+        // as `null`.
         if tainted {
             next.origin = "null".to_string();
         }
