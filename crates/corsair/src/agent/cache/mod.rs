@@ -84,7 +84,7 @@ impl Entry {
     /// Fetch §4.9 "cache entry match": the same byte-serialized origin and
     /// current URL, and credentials unless the request is not "include".
     fn matches_request(&self, req: &Request) -> bool {
-        self.origin == req.origin() && self.url == req.url() && (self.credentials || !req.is_credentialed())
+        self.origin == req.origin() && self.url == req.current_url() && (self.credentials || !req.is_credentialed())
     }
 
     /// Fetch §4.9 "method cache entry match": the method or `*`. `*`
@@ -279,7 +279,7 @@ impl PreflightCache {
                 Some(entry) => entry.expires = expires,
                 None => self.entries.push(Entry {
                     origin: req.origin().to_string(),
-                    url: req.url().to_string(),
+                    url: req.current_url().to_string(),
                     credentials,
                     item,
                     expires,
@@ -294,7 +294,7 @@ impl PreflightCache {
     /// "clear cache entries").
     pub fn clear(&mut self, req: &Request) {
         self.entries
-            .retain(|e| !(e.origin == req.origin() && e.url == req.url()));
+            .retain(|e| !(e.origin == req.origin() && e.url == req.current_url()));
     }
 }
 

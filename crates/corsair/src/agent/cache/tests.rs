@@ -246,3 +246,27 @@ fn refresh_and_flag() {
     assert_eq!(" Safari".trim().parse::<BrowserProfile>(), Ok(BrowserProfile::Safari));
     assert!("opera".parse::<BrowserProfile>().is_err());
 }
+
+/// Fetch §4.9: an entry is for the request's current URL, which the URL
+/// parser serializes: two spellings of one URL share the entries.
+#[test]
+fn entries_key_on_the_parsed_url() {
+    let spelled = |url: &str| {
+        Request::builder("https://app.example", url)
+            .method("PUT")
+            .build()
+            .unwrap()
+    };
+    let mut cache = PreflightCache::new(BrowserProfile::Chromium);
+    let first = spelled("https://API.example:443/r");
+    let ok = ok_for(
+        &first,
+        &[
+            ("access-control-allow-origin", "https://app.example"),
+            ("access-control-allow-methods", "PUT"),
+        ],
+    );
+    assert!(cache.store(&first, &ok, Duration::ZERO).is_some());
+    assert!(!cache.preflight_needed(&spelled("https://api.example/r"), Duration::from_secs(1)));
+    assert!(cache.preflight_needed(&spelled("https://api.example/r2"), Duration::from_secs(1)));
+}

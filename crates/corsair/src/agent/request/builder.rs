@@ -149,6 +149,7 @@ impl RequestBuilder {
             origin,
             origin_input: self.origin,
             url: self.url.trim().to_string(),
+            current_url: url.as_str().to_string(),
             url_origin,
             method,
             method_input,

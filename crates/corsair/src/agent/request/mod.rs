@@ -35,7 +35,10 @@ use crate::fetch::{is_cors_non_wildcard_request_header_name, is_cors_safelisted_
 pub struct Request {
     origin: String,
     origin_input: String,
+    /// The URL as given.
     url: String,
+    /// The URL as parsed and serialized.
+    current_url: String,
     url_origin: String,
     method: String,
     method_input: String,
@@ -55,6 +58,12 @@ impl Request {
     /// The URL as given.
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// The URL as the URL parser serializes it (Fetch's "current URL"):
+    /// what the preflight cache keys on.
+    pub(crate) fn current_url(&self) -> &str {
+        &self.current_url
     }
 
     /// The serialized origin of the URL.
@@ -229,6 +238,7 @@ impl Request {
             next.origin = "null".to_string();
         }
         next.url = url.to_string();
+        next.current_url = url.to_string();
         next.url_origin = url_origin.to_string();
         next
     }
