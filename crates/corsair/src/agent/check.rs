@@ -62,10 +62,10 @@ pub(crate) fn cors_check_into(
     trace: &mut Trace,
 ) -> Result<(), Failure> {
     let step = format!("{prefix}allow-origin");
-    let what = if prefix.is_empty() {
-        "response"
-    } else {
-        "preflight response"
+    let what = match prefix {
+        "" => "response",
+        "preflight-" => "preflight response",
+        _ => "redirect response",
     };
     let origin = req.origin();
     let credentialed = req.is_credentialed();

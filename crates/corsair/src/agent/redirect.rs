@@ -303,6 +303,12 @@ mod tests {
                 FailureKind::MissingAllowOrigin | FailureKind::AllowOriginMismatch
             ));
             assert_eq!(f.step, "redirect-allow-origin");
+            if acao.is_none() {
+                assert_eq!(
+                    f.explanation,
+                    "the redirect response has no Access-Control-Allow-Origin header"
+                );
+            }
             assert!(!trace.is_ok());
         }
     }
