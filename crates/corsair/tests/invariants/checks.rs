@@ -210,3 +210,77 @@ pub(crate) fn exercise(p: &Policy, d: &Decision, resp: &mut HeaderMap) {
     let _ = p.preflight_response(d);
     p.apply(d, resp);
 }
+
+/// Liveness: the preflight `r`, which asks only for what `g` allows, is
+/// answered 204 with exactly what a browser needs to pass Fetch §4.8 step
+/// 7 (and nothing a rejection would carry), through both ways of writing
+/// the answer: into an empty map (the prebuilt answers) and into a map
+/// that already holds a header (insertions).
+pub(crate) fn check_live(g: &Gen, p: &Policy, r: &Req) -> Result<(), TestCaseError> {
+    let d = p.evaluate(&Method::OPTIONS, &r.headers());
+    prop_assert_eq!(d.kind(), RequestKind::Preflight);
+    prop_assert!(
+        d.is_allowed(),
+        "an allowed preflight was refused ({:?}): {:?} under {:?}",
+        d.rejection(),
+        r,
+        g
+    );
+    let (status, fresh) = p.preflight_response(&d).expect("a preflight");
+    let mut inserted = HeaderMap::new();
+    inserted.insert(header::SERVER, HeaderValue::from_static("upstream"));
+    let status2 = p.write_preflight(&d, &mut inserted).expect("a preflight");
+    prop_assert_eq!(
+        inserted.get(header::SERVER).map(HeaderValue::as_bytes),
+        Some(&b"upstream"[..])
+    );
+    for (what, status, h) in [("prebuilt", status, &fresh), ("inserted", status2, &inserted)] {
+        prop_assert_eq!(status, StatusCode::NO_CONTENT, "{}: {:?}", what, r);
+        let origin: &[u8] = if g.is_public() { b"*" } else { &r.origins[0] };
+        prop_assert_eq!(values(h, "access-control-allow-origin"), vec![origin], "{}: ACAO", what);
+        let acac: Vec<&[u8]> = if g.credentials { vec![b"true"] } else { vec![] };
+        prop_assert_eq!(values(h, "access-control-allow-credentials"), acac, "{}: ACAC", what);
+        prop_assert_eq!(
+            values(h, "access-control-allow-methods"),
+            vec![r.acrm[0].as_slice()],
+            "{}: ACAM",
+            what
+        );
+        let acah: Vec<&[u8]> = r.acrh.iter().map(Vec::as_slice).collect();
+        prop_assert_eq!(values(h, "access-control-allow-headers"), acah, "{}: ACAH", what);
+        let max_age = g.max_age.map(|n| n.to_string());
+        prop_assert_eq!(
+            values(h, "access-control-max-age"),
+            max_age.iter().map(|m| m.as_bytes()).collect::<Vec<_>>(),
+            "{}: max-age",
+            what
+        );
+        let pna: Vec<&[u8]> = if g.private_network && r.pna == Some("true") {
+            vec![b"true"]
+        } else {
+            vec![]
+        };
+        prop_assert_eq!(values(h, "access-control-allow-private-network"), pna, "{}: PNA", what);
+        prop_assert!(values(h, "access-control-expose-headers").is_empty());
+        // Fetch "CORS protocol and HTTP caches": the answer depends on
+        // these request headers.
+        let vary: Vec<String> = h
+            .get_all(header::VARY)
+            .iter()
+            .flat_map(|v| {
+                String::from_utf8_lossy(v.as_bytes())
+                    .split(',')
+                    .map(|t| t.trim().to_ascii_lowercase())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        for n in [
+            "origin",
+            "access-control-request-method",
+            "access-control-request-headers",
+        ] {
+            prop_assert!(vary.iter().any(|v| v == n), "{}: Vary {:?} lacks {}", what, vary, n);
+        }
+    }
+    Ok(())
+}

@@ -18,7 +18,11 @@
 //!   the header bytes;
 //! - (g) upstream `access-control-*` headers never survive `apply`;
 //! - plus soundness of accepted preflights (nothing is granted that the
-//!   policy does not list) and liveness (an allowed origin is answered).
+//!   policy does not list) and liveness: an actual request from an allowed
+//!   origin is answered, and (h) a preflight a browser sends for what the
+//!   policy allows (origin, method, header names) is answered 204 with
+//!   exactly the headers the browser needs: an engine that refused every
+//!   preflight would pass (a)-(g).
 
 mod checks;
 mod policies;
@@ -29,18 +33,31 @@ use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::Method;
 use proptest::prelude::*;
 use proptest::sample::select;
+use proptest::test_runner::FileFailurePersistence;
 
-use checks::{check_request, exercise, vary_names_origin};
+use checks::{check_live, check_request, exercise, vary_names_origin};
 use policies::{gen_policy, Gen};
 use reference::{ref_allows, ref_allows_origin};
-use requests::{gen_preflight, hv, origin_value, policy_and_requests, sanitize, token};
+use requests::{allowed_preflight, gen_preflight, hv, origin_value, policy_and_requests, sanitize, token};
 
 // ---------------------------------------------------------------------------
 // Properties
 // ---------------------------------------------------------------------------
 
+/// `cases` cases, with the failures proptest saves kept in
+/// `tests/invariants.proptest-regressions` (re-run first on every run), where
+/// they were before this file moved into `tests/invariants/`.
+fn config(cases: u32) -> ProptestConfig {
+    ProptestConfig {
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
+            "tests/invariants.proptest-regressions",
+        ))),
+        ..ProptestConfig::with_cases(cases)
+    }
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(1000))]
+    #![proptest_config(config(1000))]
 
     /// (a), (b), (c), (d), (g), soundness and liveness.
     #[test]
@@ -55,7 +72,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(1000))]
+    #![proptest_config(config(1000))]
 
     /// Accepted preflights grant only what the policy lists (and (a)-(d)).
     #[test]
@@ -73,7 +90,26 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(2000))]
+    #![proptest_config(config(1000))]
+
+    /// (h) Liveness: what the policy allows, a browser gets.
+    #[test]
+    fn allowed_preflights_are_answered_204(
+        (g, reqs) in gen_policy().prop_flat_map(|g| {
+            let r = proptest::collection::vec(allowed_preflight(&g), 1..=4);
+            (Just(g), r)
+        })
+    ) {
+        let p = g.build();
+        for r in &reqs {
+            check_live(&g, &p, r)?;
+            check_request(&g, &p, r)?;
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(config(2000))]
 
     /// (e) The engine's matcher agrees with the naive reference.
     #[test]
@@ -119,7 +155,7 @@ fn any_value() -> impl Strategy<Value = HeaderValue> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(1000))]
+    #![proptest_config(config(1000))]
 
     /// (f) Nothing panics on arbitrary header bytes, and the invariants that
     /// need no reference still hold.

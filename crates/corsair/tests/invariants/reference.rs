@@ -86,17 +86,39 @@ pub(crate) fn ref_allows_origin(g: &Gen, origin: &str) -> bool {
 
 pub(crate) const NORMALIZED: [&str; 6] = ["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"];
 
+/// Fetch §2.2.1 "normalize": the six methods uppercased, others as written.
+pub(crate) fn ref_normalize(m: &str) -> String {
+    NORMALIZED
+        .iter()
+        .find(|n| n.eq_ignore_ascii_case(m))
+        .map_or_else(|| m.to_owned(), |n| (*n).to_owned())
+}
+
 pub(crate) fn ref_method_allowed(g: &Gen, m: &str) -> bool {
     if matches!(m, "GET" | "HEAD" | "POST") || g.methods.iter().any(|x| x == "*") {
         return true;
     }
-    g.methods.iter().any(|x| {
-        let norm = NORMALIZED
-            .iter()
-            .find(|n| n.eq_ignore_ascii_case(x))
-            .map_or(x.as_str(), |n| n);
-        norm == m
-    })
+    g.methods.iter().any(|x| ref_normalize(x) == m)
+}
+
+/// The methods a browser can send in `Access-Control-Request-Method` that
+/// the configuration allows by name: the CORS-safelisted ones (Fetch §4.8
+/// step 7.5 needs no listing for them) and every listed method as the
+/// browser normalizes it (`*` apart).
+pub(crate) fn ref_listed_methods(g: &Gen) -> Vec<String> {
+    let mut out: Vec<String> = ["GET", "HEAD", "POST"].map(str::to_owned).to_vec();
+    out.extend(g.methods.iter().filter(|m| *m != "*").map(|m| ref_normalize(m)));
+    out
+}
+
+/// Whether `*` in `allow_methods` lets any method through.
+pub(crate) fn ref_any_method(g: &Gen) -> bool {
+    g.methods.iter().any(|m| m == "*")
+}
+
+/// Fetch §2.2.1 "forbidden method": no browser sends one.
+pub(crate) fn ref_forbidden_method(m: &str) -> bool {
+    ["CONNECT", "TRACE", "TRACK"].iter().any(|f| f.eq_ignore_ascii_case(m))
 }
 
 pub(crate) fn ref_header_allowed(g: &Gen, name: &str) -> bool {

@@ -7,6 +7,7 @@ use proptest::prelude::*;
 use proptest::sample::select;
 
 use crate::policies::{gen_policy, Gen};
+use crate::reference::{ref_allows, ref_any_method, ref_forbidden_method, ref_listed_methods, ref_normalize};
 
 /// Origins that a policy's patterns admit (before any mutation), and a few
 /// that it probably does not.
@@ -301,11 +302,18 @@ pub(crate) struct Req {
     pub(crate) acrh: Vec<Vec<u8>>,
     pub(crate) pna: Option<&'static str>,
     pub(crate) upstream: Vec<(&'static str, Vec<u8>)>,
+    /// Unrelated headers sent before the CORS ones, as a browser does
+    /// (beyond 16 headers the engine looks names up instead of scanning).
+    pub(crate) filler: usize,
 }
 
 impl Req {
     pub(crate) fn headers(&self) -> HeaderMap {
         let mut h = HeaderMap::new();
+        for i in 0..self.filler {
+            let name = HeaderName::from_bytes(format!("x-filler-{i}").as_bytes()).expect("a token");
+            h.append(name, HeaderValue::from_static("1"));
+        }
         for o in &self.origins {
             h.append(header::ORIGIN, hv(o));
         }
@@ -362,6 +370,7 @@ pub(crate) fn gen_request(g: &Gen) -> impl Strategy<Value = Req> {
         upstream(),
     )
         .prop_map(|(method, origins, acrm, acrh, pna, upstream)| Req {
+            filler: 0,
             method,
             origins,
             acrm: acrm.into_iter().map(sanitize).collect(),
@@ -398,6 +407,7 @@ pub(crate) fn gen_preflight(g: &Gen) -> impl Strategy<Value = Req> {
         proptest::option::of(select(vec!["true", "false"])),
     )
         .prop_map(|(origin, method, acrh, pna)| Req {
+            filler: 0,
             method: Method::OPTIONS,
             origins: vec![origin.into_bytes()],
             acrm: vec![method.into_bytes()],
@@ -412,4 +422,77 @@ pub(crate) fn policy_and_requests() -> impl Strategy<Value = (Gen, Vec<Req>)> {
         let reqs = proptest::collection::vec(gen_request(&g), 1..=4);
         (Just(g), reqs)
     })
+}
+
+/// Preflights exactly as a browser sends them for what the policy allows
+/// (Fetch §4.8 steps 1-5): an origin the reference admits, a method the
+/// configuration allows (safelisted, listed and normalized by the
+/// reference, or anything a script can send under `*`), header names it
+/// allows (listed, or any but `Authorization` under `*`) lowercased,
+/// sorted, deduplicated and joined by `,`, sometimes Private Network
+/// Access, and up to 20 unrelated headers around them.
+pub(crate) fn allowed_preflight(g: &Gen) -> impl Strategy<Value = Req> {
+    let (seeded, _) = seeds(g);
+    let admitted: Vec<String> = seeded
+        .into_iter()
+        .filter(|o| g.is_public() || ref_allows(g, o))
+        .collect();
+    assert!(
+        !admitted.is_empty(),
+        "no admitted origin among the seeds of {:?}",
+        g.origins
+    );
+    let listed = ref_listed_methods(g);
+    let method = if ref_any_method(g) {
+        // What a script writes, as the browser normalizes it; a forbidden
+        // method never leaves the browser.
+        let written = prop_oneof![
+            select(vec!["put", "Delete", "patch", "PURGE", "query", "M-SEARCH", "x"]).prop_map(str::to_owned),
+            token(),
+        ]
+        .prop_filter("a browser never sends a forbidden method", |m| !ref_forbidden_method(m));
+        prop_oneof![select(listed), written.prop_map(|m| ref_normalize(&m))].boxed()
+    } else {
+        select(listed).boxed()
+    };
+    let star = g.headers.iter().any(|h| h == "*");
+    let authorization = g.headers.iter().any(|h| h.eq_ignore_ascii_case("authorization"));
+    let named: Vec<String> = g.headers.iter().filter(|h| *h != "*").cloned().collect();
+    let name = match (named.is_empty(), star) {
+        (true, false) => Just(None).boxed(),
+        (false, false) => select(named).prop_map(Some).boxed(),
+        (_, true) => {
+            let any = "[a-z0-9][a-z0-9_-]{0,15}".prop_filter("`*` never covers Authorization", move |n| {
+                authorization || n != "authorization"
+            });
+            let mut pool = named;
+            pool.push("content-type".to_owned());
+            prop_oneof![select(pool), any].prop_map(Some).boxed()
+        }
+    };
+    (
+        select(admitted),
+        method,
+        proptest::collection::vec(name, 0..5),
+        any::<bool>(),
+        0usize..=20,
+    )
+        .prop_map(|(origin, method, names, pna, filler)| {
+            let mut names: Vec<String> = names.into_iter().flatten().map(|n| n.to_ascii_lowercase()).collect();
+            names.sort_unstable();
+            names.dedup();
+            Req {
+                method: Method::OPTIONS,
+                origins: vec![origin.into_bytes()],
+                acrm: vec![method.into_bytes()],
+                acrh: if names.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![names.join(",").into_bytes()]
+                },
+                pna: pna.then_some("true"),
+                upstream: Vec::new(),
+                filler,
+            }
+        })
 }
