@@ -250,7 +250,7 @@ fn ref_preflight(s: &Spec, status: u16, h: &HeaderMap) -> bool {
         None => Vec::new(),
     };
     let m = s.method();
-    if !methods.iter().any(|x| *x == m)
+    if !methods.contains(&m)
         && !matches!(m.as_str(), "GET" | "HEAD" | "POST")
         && (s.credentialed() || !methods.iter().any(|x| x == "*"))
     {
