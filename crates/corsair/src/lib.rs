@@ -51,6 +51,11 @@
 //! The user-agent half, [`agent`], runs the browser's side of the protocol:
 //! whether a request needs a preflight, what it sends, and whether the
 //! responses pass the browser's checks.
+//!
+//! Both halves share [`fetch`], the Fetch Standard's primitives (methods,
+//! header-name classes, list syntax), one function per concept. Code that
+//! implements a step of the standard names it in a comment, e.g.
+//! `// Fetch §4.8 "CORS-preflight fetch", step 7.5`.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

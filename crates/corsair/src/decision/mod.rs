@@ -1,7 +1,9 @@
-//! Decisions: classify a request ([`classify`](self::classify)), decide it
-//! against a [`Policy`](crate::Policy), and write the answer into response
-//! headers: a preflight's own answer ([`preflight`](self::preflight)), or
-//! the CORS headers of any other response ([`apply`](self::apply)).
+//! Decisions: classify a request and decide it against a
+//! [`Policy`](crate::Policy) ([`classify`], with [`request_headers`] for
+//! `Access-Control-Request-Headers`), and write the answer into response
+//! headers: a preflight's own answer ([`preflight`]), or the CORS headers of
+//! any other response ([`apply`]). [`Rejection`] says why a request was
+//! refused.
 
 use http::header::{HeaderName, HeaderValue};
 
