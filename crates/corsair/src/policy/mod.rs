@@ -5,6 +5,8 @@
 mod compiled;
 mod config;
 mod error;
+#[cfg(test)]
+mod tests;
 mod validate;
 
 pub use compiled::Policy;
