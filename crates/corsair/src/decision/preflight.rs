@@ -68,8 +68,8 @@ impl Policy {
             if let Some(m) = &d.acrm {
                 // The usual case: clone the answer prebuilt for this shape
                 // (no hashing of names; the same small table) and fill in
-                // what the request decides, in place: about 500 instructions
-                // less per preflight than six insertions (callgrind).
+                // what the request decides, in place: fewer instructions per
+                // preflight than six insertions (figures in bench/notes.md).
                 let t = usize::from(d.acrh.is_some()) | usize::from(d.private_network) << 1;
                 *headers = self.preflight_ok[t].clone();
                 for (name, value) in headers.iter_mut() {
@@ -95,8 +95,8 @@ impl Policy {
     pub(crate) fn insert_preflight(&self, d: &Decision, h: &mut HeaderMap) -> StatusCode {
         if h.is_empty() {
             // Room for the usual six headers in the smallest table `http`
-            // makes (8 slots): a larger one costs ~800 instructions more per
-            // preflight (callgrind), mostly in zeroing and allocating it.
+            // makes (8 slots): a larger one costs more per preflight, mostly
+            // in zeroing and allocating it (figures in bench/notes.md).
             h.reserve(6);
         }
         // Fetch "CORS protocol and HTTP caches" (background): the answer
