@@ -6,11 +6,18 @@
 //! denies, never `*` with credentials, a rejected preflight carries no
 //! `access-control-*` header, `Vary` names `Origin` for non-public
 //! policies, and a granted preflight grants only what the policy lists.
+//! Then liveness (`corsair_fuzz::check_allowed_preflight`): a preflight
+//! built from what the generated policy allows (an allowed origin, an
+//! allowed method, allowed names) is answered 204 with the headers that let
+//! the browser through.
 #![no_main]
 
 use arbitrary::Arbitrary;
 use corsair::PolicyConfig;
-use corsair_fuzz::{pick, subset, HEADER_POOL, METHOD_POOL, ORIGIN_POOL, PATTERN_POOL};
+use corsair_fuzz::{
+    pick, ref_allows, ref_normalize_method, subset, BrowserPreflight, HEADER_POOL, METHOD_POOL, ORIGIN_POOL,
+    PATTERN_POOL,
+};
 
 /// Methods a generated policy lists (distinct after normalization).
 const ALLOW_METHODS: &[&str] = &["PUT", "DELETE", "PATCH", "patch", "OPTIONS", "PURGE"];
@@ -61,12 +68,86 @@ enum MethodSpec {
     Raw(String),
 }
 
+/// Choices for the liveness preflight, among what the policy allows.
+#[derive(Debug, Arbitrary)]
+struct Live {
+    origin: u8,
+    method: u8,
+    names: u16,
+    upper: u16,
+    private_network: bool,
+    filler: u8,
+}
+
 #[derive(Debug, Arbitrary)]
 struct Input {
     policy: PolicySpec,
+    live: Live,
     method: MethodSpec,
     request: Vec<(Name, Value)>,
     upstream: Vec<(Name, Value)>,
+}
+
+/// A preflight for what `c` allows, written from the configuration as the
+/// reference reads it (never from the built policy): an origin the naive
+/// matcher admits, a method that is safelisted or listed (normalized by the
+/// reference) or any pool method under `*`, and listed names (any pool name
+/// but `Authorization` under `*`), in whatever case the script used.
+fn allowed_preflight(c: &PolicyConfig, live: &Live) -> Option<BrowserPreflight> {
+    let origins: Vec<&str> = ORIGIN_POOL
+        .iter()
+        .copied()
+        .filter(|o| ref_allows(&c.allow_origins, o))
+        .collect();
+    if origins.is_empty() {
+        return None;
+    }
+    let mut methods: Vec<String> = ["GET", "HEAD", "POST"].map(str::to_owned).to_vec();
+    methods.extend(
+        c.allow_methods
+            .iter()
+            .filter(|m| *m != "*")
+            .map(|m| ref_normalize_method(m)),
+    );
+    if c.allow_methods.iter().any(|m| m == "*") {
+        // A browser sends what the script wrote, normalized.
+        methods.extend(METHOD_POOL.iter().map(|m| ref_normalize_method(m)));
+    }
+    let star = c.allow_headers.iter().any(|h| h == "*");
+    let listed = |n: &str| c.allow_headers.iter().any(|h| h.eq_ignore_ascii_case(n));
+    let mut allowed: Vec<&str> = c
+        .allow_headers
+        .iter()
+        .map(String::as_str)
+        .filter(|h| *h != "*")
+        .collect();
+    if star {
+        allowed.extend(
+            HEADER_POOL
+                .iter()
+                .copied()
+                .filter(|n| !n.eq_ignore_ascii_case("authorization") || listed("authorization")),
+        );
+    }
+    let names = allowed
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| live.names & (1 << (i % 16)) != 0)
+        .map(|(i, n)| {
+            if live.upper & (1 << (i % 16)) != 0 {
+                n.to_ascii_uppercase()
+            } else {
+                (*n).to_owned()
+            }
+        })
+        .collect();
+    Some(BrowserPreflight {
+        origin: pick(&origins, live.origin).to_owned(),
+        method: methods[usize::from(live.method) % methods.len()].clone(),
+        names,
+        private_network: live.private_network,
+        filler: usize::from(live.filler % 24),
+    })
 }
 
 fn name(n: &Name) -> Option<HeaderName> {
@@ -132,9 +213,13 @@ fn config(s: &PolicySpec) -> PolicyConfig {
 }
 
 fuzz_target!(|input: Input| {
-    let Ok(policy) = config(&input.policy).build() else {
+    let config = config(&input.policy);
+    let Ok(policy) = config.build() else {
         return;
     };
+    if let Some(pf) = allowed_preflight(&config, &input.live) {
+        corsair_fuzz::check_allowed_preflight(&policy, &config, &pf);
+    }
     let method = match &input.method {
         MethodSpec::Pool(i) => Method::from_bytes(pick(METHOD_POOL, *i).as_bytes()).ok(),
         MethodSpec::Raw(s) => Method::from_bytes(s.as_bytes()).ok(),
@@ -144,9 +229,9 @@ fuzz_target!(|input: Input| {
     };
     let req = map(&input.request);
     let upstream = map(&input.upstream);
-    corsair_fuzz::check_request(&policy, &method, &req, &upstream);
+    corsair_fuzz::check_request(&policy, &config, &method, &req, &upstream);
     // The preflight path proper: the same headers as an OPTIONS.
     if req.contains_key(header::ACCESS_CONTROL_REQUEST_METHOD) {
-        corsair_fuzz::check_request(&policy, &Method::OPTIONS, &req, &upstream);
+        corsair_fuzz::check_request(&policy, &config, &Method::OPTIONS, &req, &upstream);
     }
 });

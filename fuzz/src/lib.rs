@@ -225,12 +225,28 @@ pub fn naive_list(v: &[u8]) -> Vec<String> {
 // Server-side invariants
 // ---------------------------------------------------------------------------
 
+mod liveness;
+pub use liveness::{check_allowed_preflight, BrowserPreflight};
+
+/// Fetch §2.2.1 "normalize", written here from the standard (never the
+/// engine's): the six methods `fetch()` uppercases, every other as is.
+pub fn ref_normalize_method(m: &str) -> String {
+    for n in ["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"] {
+        if n.eq_ignore_ascii_case(m) {
+            return n.to_owned();
+        }
+    }
+    m.to_owned()
+}
+
 /// What the policy was configured with, as the reference reads it.
 #[derive(Debug, Clone)]
 pub struct Spec {
     /// `allow_origins` (`["*"]` for a public policy).
     pub origins: Vec<String>,
-    /// `allow_methods`, normalized as the policy reports them.
+    /// `allow_methods`, as configured (the reference normalizes them
+    /// itself; reading them back from the policy would mirror a
+    /// normalization bug).
     pub methods: Vec<String>,
     /// `allow_headers`.
     pub headers: Vec<String>,
@@ -241,9 +257,9 @@ pub struct Spec {
 }
 
 impl Spec {
-    /// The reference's reading of a built policy's configuration.
-    pub fn of(p: &corsair::Policy) -> Spec {
-        let c = p.config();
+    /// The reference's reading of a configuration (the one the policy was
+    /// built from, as written).
+    pub fn of(c: &corsair::PolicyConfig) -> Spec {
         Spec {
             origins: c.allow_origins.clone(),
             methods: c.allow_methods.clone(),
@@ -258,7 +274,7 @@ impl Spec {
     }
 
     fn method_allowed(&self, m: &str) -> bool {
-        matches!(m, "GET" | "HEAD" | "POST") || self.methods.iter().any(|x| x == "*" || x == m)
+        matches!(m, "GET" | "HEAD" | "POST") || self.methods.iter().any(|x| x == "*" || ref_normalize_method(x) == m)
     }
 
     fn header_allowed(&self, name: &str) -> bool {
@@ -312,10 +328,17 @@ fn check_cors_headers(spec: &Spec, req: &HeaderMap, h: &HeaderMap, what: &str) {
     }
 }
 
-/// Runs `evaluate`, `preflight_response` and `apply` on one request and
-/// asserts the engine's invariants against the reference.
-pub fn check_request(p: &corsair::Policy, method: &http::Method, req: &HeaderMap, upstream: &HeaderMap) {
-    let spec = Spec::of(p);
+/// Runs `evaluate`, `preflight_response` and `apply` on one request under
+/// the policy built from `c`, and asserts the engine's invariants against
+/// the reference's reading of `c`.
+pub fn check_request(
+    p: &corsair::Policy,
+    c: &corsair::PolicyConfig,
+    method: &http::Method,
+    req: &HeaderMap,
+    upstream: &HeaderMap,
+) {
+    let spec = Spec::of(c);
     let d = p.evaluate(method, req);
     let has_origin = req.contains_key(header::ORIGIN);
     let is_pf =

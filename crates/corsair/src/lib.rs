@@ -51,13 +51,17 @@
 //! The user-agent half, [`agent`], runs the browser's side of the protocol:
 //! whether a request needs a preflight, what it sends, and whether the
 //! responses pass the browser's checks.
+//!
+//! Both halves share [`fetch`], the Fetch Standard's primitives (methods,
+//! header-name classes, list syntax), one function per concept. Code that
+//! implements a step of the standard names it in a comment, e.g.
+//! `// Fetch §4.8 "CORS-preflight fetch", step 7.5`.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod agent;
 mod decision;
-mod headers;
-mod method;
+pub mod fetch;
 mod nameset;
 mod origin;
 mod policy;
@@ -65,10 +69,5 @@ mod policy;
 pub use decision::{
     Decision, Rejection, RequestKind, ACCESS_CONTROL_ALLOW_PRIVATE_NETWORK, ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK,
 };
-pub use headers::is_forbidden_request_header;
-pub use method::{is_forbidden_method, is_safelisted_method, normalize_method};
 pub use origin::{OriginPattern, PatternError};
-pub use policy::{ConfigError, ConfigErrors, Policy, PolicyConfig, MAX_AGE_LIMIT};
-
-#[cfg(test)]
-mod tests;
+pub use policy::{ConfigError, ConfigErrorKind, ConfigErrors, Policy, PolicyConfig, MAX_AGE_LIMIT};

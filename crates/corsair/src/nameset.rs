@@ -5,8 +5,8 @@ use std::hash::{BuildHasher, Hasher};
 
 /// A set of short names (allowed methods, request headers or exact origins): a list
 /// compared length-first while it is short, which beats hashing for the
-/// handful of names a policy lists (measured: a hashed lookup cost about 150
-/// instructions per name on a preflight), and a `HashSet` beyond that.
+/// handful of names a policy lists (a hashed lookup costs more per name:
+/// figures in bench/notes.md), and a `HashSet` beyond that.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct NameSet {
     list: Vec<Box<[u8]>>,

@@ -5,8 +5,10 @@ use http::header::{ACCESS_CONTROL_ALLOW_CREDENTIALS, ACCESS_CONTROL_ALLOW_ORIGIN
 use http::HeaderMap;
 
 use super::request::Request;
-use super::syntax::{get_combined, lines, show, trim_ows};
+use super::text::show;
 use super::trace::{Failure, FailureKind, Step, Trace};
+use crate::fetch::list::{get, lines};
+use crate::fetch::syntax::trim_ows;
 
 /// Runs the CORS check on a response to `req`: exactly one
 /// `Access-Control-Allow-Origin` that is `*` (only without credentials) or
@@ -60,10 +62,10 @@ pub(crate) fn cors_check_into(
     trace: &mut Trace,
 ) -> Result<(), Failure> {
     let step = format!("{prefix}allow-origin");
-    let what = if prefix.is_empty() {
-        "response"
-    } else {
-        "preflight response"
+    let what = match prefix {
+        "" => "response",
+        "preflight-" => "preflight response",
+        _ => "redirect response",
     };
     let origin = req.origin();
     let credentialed = req.is_credentialed();
@@ -72,8 +74,11 @@ pub(crate) fn cors_check_into(
     } else {
         format!("send `Access-Control-Allow-Origin: {origin}` (exactly), or `*` for a public resource")
     };
+    // Fetch §4.10 "CORS check", step 1: get `Access-Control-Allow-Origin`
+    // (several lines are joined with `, `, which no origin matches).
     let values = lines(headers, &ACCESS_CONTROL_ALLOW_ORIGIN);
     let value = match values.as_slice() {
+        // Step 2: null is a failure.
         [] => {
             return Err(Failure::new(
                 FailureKind::MissingAllowOrigin,
@@ -99,6 +104,8 @@ pub(crate) fn cors_check_into(
             ));
         }
     };
+    // Step 3: `*` succeeds for a request whose credentials mode is not
+    // "include" (and, with "include", can never match step 4).
     if value == b"*" {
         if credentialed {
             return Err(Failure::new(
@@ -115,6 +122,7 @@ pub(crate) fn cors_check_into(
             "Access-Control-Allow-Origin is `*`, which allows any origin for a request without credentials",
         ));
     } else if value == origin.as_bytes() {
+        // Step 4: the byte-serialized request origin, byte for byte.
         trace.push(Step::pass(
             step,
             format!("Access-Control-Allow-Origin `{origin}` matches the request's origin byte for byte"),
@@ -142,9 +150,11 @@ pub(crate) fn cors_check_into(
         ));
     }
 
+    // Step 5: without credentials mode "include", success; steps 6-8:
+    // otherwise `Access-Control-Allow-Credentials` must be exactly `true`.
     if credentialed {
         let step = format!("{prefix}allow-credentials");
-        match get_combined(headers, &ACCESS_CONTROL_ALLOW_CREDENTIALS) {
+        match get(headers, &ACCESS_CONTROL_ALLOW_CREDENTIALS) {
             None => {
                 return Err(Failure::new(
                     FailureKind::MissingAllowCredentials,

@@ -5,10 +5,13 @@ use http::header::ACCESS_CONTROL_EXPOSE_HEADERS;
 use http::HeaderMap;
 
 use super::request::Request;
-use super::syntax::{extract_list, quote_list, ListValues};
+use super::text::{quote_list, show};
 use super::trace::{Step, Trace};
+use crate::fetch::is_forbidden_response_header_name;
+use crate::fetch::list::{extract_list, ListValues};
 
-/// Response headers every CORS response exposes.
+/// Response headers every CORS response exposes (Fetch §2.2.2
+/// "CORS-safelisted response-header name").
 pub const SAFELISTED_RESPONSE_HEADERS: [&str; 7] = [
     "cache-control",
     "content-language",
@@ -18,12 +21,6 @@ pub const SAFELISTED_RESPONSE_HEADERS: [&str; 7] = [
     "last-modified",
     "pragma",
 ];
-
-/// Whether `name` is a forbidden response-header name (`Set-Cookie`,
-/// `Set-Cookie2`), which scripts never see.
-pub fn is_forbidden_response_header_name(name: &str) -> bool {
-    name.eq_ignore_ascii_case("set-cookie") || name.eq_ignore_ascii_case("set-cookie2")
-}
 
 /// The response headers a script can and cannot read.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -58,6 +55,8 @@ pub fn exposed_headers(req: &Request, headers: &HeaderMap) -> ExposedHeaders {
 
 /// [`exposed_headers`], appending an explanation step to `trace`.
 pub fn exposed_headers_traced(req: &Request, headers: &HeaderMap, trace: &mut Trace) -> ExposedHeaders {
+    // Fetch §4.1 "Main fetch", step 14.1.1: extract the header list values
+    // of `Access-Control-Expose-Headers`.
     let listed = extract_list(headers, &ACCESS_CONTROL_EXPOSE_HEADERS);
     let mut note = String::new();
     let (list, all): (Vec<String>, bool) = if req.is_same_origin() {
@@ -65,14 +64,18 @@ pub fn exposed_headers_traced(req: &Request, headers: &HeaderMap, trace: &mut Tr
         (Vec::new(), true)
     } else {
         match listed {
+            // Step 14.1.3: null or failure leave the list empty.
             ListValues::Absent => (Vec::new(), false),
             ListValues::Invalid(element) => {
                 note.push_str(&format!(
-                    "Access-Control-Expose-Headers contains `{element}`, which is not a header name, so the whole header is ignored; "
+                    "Access-Control-Expose-Headers contains `{}`, which is not a header name, so the whole header is ignored; ",
+                    show(&element)
                 ));
                 (Vec::new(), false)
             }
             ListValues::Values(v) => {
+                // Step 14.1.2: `*` without credentials exposes every name;
+                // step 14.1.3: otherwise the names as listed (`*` literal).
                 let star = v.iter().any(|n| n == "*");
                 if star && !req.is_credentialed() {
                     note.push_str("Access-Control-Expose-Headers `*` exposes every header (no credentials); ");
@@ -91,6 +94,9 @@ pub fn exposed_headers_traced(req: &Request, headers: &HeaderMap, trace: &mut Tr
     let mut out = ExposedHeaders::default();
     for name in headers.keys() {
         let name = name.as_str();
+        // A CORS filtered response (Fetch §2.2.6) shows the CORS-safelisted
+        // response-header names given the exposed list, and never a
+        // forbidden response-header name.
         let visible = !is_forbidden_response_header_name(name)
             && (all
                 || SAFELISTED_RESPONSE_HEADERS.contains(&name)

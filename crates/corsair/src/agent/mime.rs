@@ -1,6 +1,9 @@
-//! The part of WHATWG *parse a MIME type* that decides a MIME type's essence.
+//! The part of the MIME Sniffing Standard's "parse a MIME type" (§4.4) that
+//! decides a MIME type's essence, as Fetch §2.2.2's `Content-Type` safelist
+//! rule uses it.
 
-use super::syntax::{is_token, show, trim_http_whitespace, trim_http_whitespace_end};
+use super::text::show;
+use crate::fetch::syntax::{is_token, trim_http_whitespace, trim_http_whitespace_end};
 
 /// Parses `input` as a MIME type and returns its essence (`type/subtype`,
 /// lowercased), or why it is not a MIME type. Parameters never make parsing

@@ -41,8 +41,6 @@
 mod cache;
 mod check;
 mod expose;
-mod forbidden;
-mod method;
 mod mime;
 mod origin;
 mod preflight;
@@ -52,17 +50,13 @@ mod range;
 mod redirect;
 mod request;
 mod safelist;
-mod syntax;
+mod text;
 mod trace;
 
 pub use cache::{BrowserProfile, CacheLookup, PreflightCache};
 pub use check::{cors_check, cors_check_traced};
-pub use expose::{
-    exposed_headers, exposed_headers_traced, is_forbidden_response_header_name, ExposedHeaders,
-    SAFELISTED_RESPONSE_HEADERS,
-};
-pub use forbidden::is_forbidden_request_header;
-pub use method::{is_cors_safelisted_method, is_forbidden_method, is_method, normalize_method};
+pub use expose::{exposed_headers, exposed_headers_traced, ExposedHeaders, SAFELISTED_RESPONSE_HEADERS};
+pub use origin::origin_of_url;
 pub use preflight::{check_preflight, check_preflight_traced, MaxAge, PreflightOk, PreflightRequest, DEFAULT_MAX_AGE};
 pub use redirect::{follow_redirect, follow_redirect_traced, Redirect, MAX_REDIRECTS};
 pub use request::{BodyType, CredentialsMode, Request, RequestBuilder, RequestError};

@@ -1,5 +1,5 @@
-//! *Parse a single range header value* (with whitespace not allowed), as the
-//! CORS-safelist rule for `Range` uses it.
+//! Fetch §2.2.2 "parse a single range header value" (with allowWhitespace
+//! false), as the CORS-safelist rule for `Range` uses it.
 
 use std::cmp::Ordering;
 
@@ -15,8 +15,11 @@ pub(crate) struct SingleRange<'a> {
 /// Parses `bytes=N-`, `bytes=N-M` or `bytes=-M` with no whitespace; `None` on failure
 /// (including `N > M`).
 pub(crate) fn parse_single_range(value: &[u8]) -> Option<SingleRange<'_>> {
+    // Steps 1 and 2: starts with `bytes`; steps 5 and 6: then `=`.
     let rest = value.strip_prefix(b"bytes")?;
     let rest = rest.strip_prefix(b"=")?;
+    // Steps 8 and 9: the start digits; steps 11 and 12: `-`; steps 14 and
+    // 15: the end digits; step 16: nothing after them.
     let (start, rest) = split_digits(rest);
     let rest = rest.strip_prefix(b"-")?;
     let (end, rest) = split_digits(rest);
@@ -26,7 +29,9 @@ pub(crate) fn parse_single_range(value: &[u8]) -> Option<SingleRange<'_>> {
     let start = (!start.is_empty()).then_some(start);
     let end = (!end.is_empty()).then_some(end);
     match (start, end) {
+        // Step 17: neither bound.
         (None, None) => None,
+        // Step 18: start greater than end.
         (Some(s), Some(e)) if cmp_decimal(s, e) == Ordering::Greater => None,
         _ => Some(SingleRange { start, end }),
     }

@@ -7,9 +7,9 @@ use http::header::LOCATION;
 use http::HeaderMap;
 
 use super::check::cors_check_into;
-use super::origin::parse_url;
+use super::origin::{includes_credentials, join_url, origin_serialization, parse_url};
 use super::request::Request;
-use super::syntax::show;
+use super::text::show;
 use super::trace::{Failure, FailureKind, Step, Trace};
 
 /// Browsers fail a fetch after this many redirects.
@@ -77,13 +77,18 @@ fn redirect_inner(
     headers: &HeaderMap,
     trace: &mut Trace,
 ) -> Result<Option<Redirect>, Failure> {
+    // Fetch §4.4 "HTTP fetch", step 6: only a redirect status (§2.2.3) is
+    // followed.
     if !matches!(status, 301 | 302 | 303 | 307 | 308) {
         return Ok(None);
     }
-    // HTTP fetch runs the CORS check on every response, the 3xx included.
+    // Fetch §4.4 step 4.4: the CORS check runs on every response of a
+    // "cors" tainting, the 3xx included, before the redirect is followed.
     if !req.is_same_origin() {
         cors_check_into(req, headers, "redirect-", trace)?;
     }
+    // Fetch §4.5 "HTTP-redirect fetch", step 3: the location URL (§2.2.6);
+    // step 4: none, and the 3xx itself is the response.
     let Some(location) = headers.get(LOCATION) else {
         return Ok(None);
     };
@@ -98,6 +103,7 @@ fn redirect_inner(
             "send a percent-encoded ASCII URL in Location",
         )
     })?;
+    // Step 5: a Location that does not parse is a network error.
     let target = resolve(req.url(), location_text).map_err(|why| {
         Failure::new(
             FailureKind::InvalidRedirect,
@@ -106,15 +112,8 @@ fn redirect_inner(
             "send an absolute URL (or a valid relative reference) in Location",
         )
     })?;
-    let parts = parse_url(&target).map_err(|why| {
-        Failure::new(
-            FailureKind::InvalidRedirect,
-            "redirect",
-            format!("the redirect target `{target}` is not a valid URL: {why}"),
-            "send an absolute URL in Location",
-        )
-    })?;
-    if parts.scheme != "http" && parts.scheme != "https" {
+    // Step 6: only HTTP(S) URLs.
+    if target.scheme() != "http" && target.scheme() != "https" {
         return Err(Failure::new(
             FailureKind::RedirectScheme,
             "redirect",
@@ -122,6 +121,7 @@ fn redirect_inner(
             "redirect to an http or https URL",
         ));
     }
+    // Step 7: at most 20 redirects.
     if followed >= MAX_REDIRECTS {
         return Err(Failure::new(
             FailureKind::TooManyRedirects,
@@ -133,8 +133,11 @@ fn redirect_inner(
             "remove the redirect loop or shorten the redirect chain",
         ));
     }
-    let target_origin = parts.origin();
-    if parts.has_credentials && (!req.is_same_origin() || req.origin() != target_origin) {
+    // Step 9: mode "cors", credentials in the URL and an origin other than
+    // the request's; step 10: credentials in the URL of a "cors"-tainted
+    // (cross-origin) request. Either is a network error.
+    let target_origin = origin_serialization(&target);
+    if includes_credentials(&target) && (!req.is_same_origin() || req.origin() != target_origin) {
         return Err(Failure::new(
             FailureKind::RedirectWithCredentials,
             "redirect",
@@ -142,8 +145,12 @@ fn redirect_inner(
             "remove the user-info part from the Location URL",
         ));
     }
+    // Fetch §2.2.5 "redirect-taint", step 4.3: a hop to another origin
+    // while the request's origin is not the previous URL's taints it
+    // (cross-site is tainted as well: both serialize as `null`).
     let tainted = req.url_origin() != target_origin && req.origin() != req.url_origin();
     let mut notes = Vec::new();
+    let target = target.to_string();
     let next = req.redirected(&target, &target_origin, status, tainted, &mut notes);
     let mut text = format!("{status} redirect to `{target}`");
     if tainted && req.origin() != "null" {
@@ -164,85 +171,23 @@ fn redirect_inner(
     }))
 }
 
-/// Resolves `reference` against the absolute URL `base` (RFC 3986 §5.2, for
-/// the forms a `Location` uses).
-pub(crate) fn resolve(base: &str, reference: &str) -> Result<String, String> {
-    let reference = reference.trim();
-    if reference.is_empty() {
+/// The location URL of a redirect to `reference` from the URL `base`:
+/// `reference` parsed against `base`, and, when it has no fragment, given
+/// `base`'s fragment (an empty `reference` is refused: browsers do not
+/// follow an empty `Location`).
+pub(crate) fn resolve(base: &str, reference: &str) -> Result<url::Url, String> {
+    if reference.trim().is_empty() {
         return Err("it is empty".to_string());
     }
-    let scheme_end = reference.find(':');
-    if let Some(i) = scheme_end {
-        let scheme = &reference[..i];
-        let is_scheme = scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-            && scheme
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
-        if is_scheme {
-            return Ok(reference.to_string());
-        }
+    // Fetch §2.2.6 "location URL", step 3: parse Location with the
+    // response's URL as the base.
+    let base = parse_url(base)?;
+    let mut location = join_url(&base, reference)?;
+    // Step 4: no fragment: the request's.
+    if location.fragment().is_none() {
+        location.set_fragment(base.fragment());
     }
-    let b = parse_url(base)?;
-    let origin = {
-        let mut s = format!("{}://{}", b.scheme, b.host);
-        if let Some(p) = b.port {
-            s.push_str(&format!(":{p}"));
-        }
-        s
-    };
-    if reference.starts_with("//") {
-        return Ok(format!("{}:{reference}", b.scheme));
-    }
-    let without_fragment = b.rest.split('#').next().unwrap_or("");
-    let path = without_fragment.split('?').next().unwrap_or("");
-    if reference.starts_with('/') {
-        return Ok(format!("{origin}{}", remove_dot_segments(reference)));
-    }
-    if reference.starts_with('?') {
-        return Ok(format!(
-            "{origin}{}{reference}",
-            if path.is_empty() { "/" } else { path }
-        ));
-    }
-    if reference.starts_with('#') {
-        return Ok(format!("{origin}{without_fragment}{reference}"));
-    }
-    let dir = match path.rfind('/') {
-        Some(i) => &path[..=i],
-        None => "/",
-    };
-    Ok(format!("{origin}{}", remove_dot_segments(&format!("{dir}{reference}"))))
-}
-
-/// Removes `.` and `..` segments from the path part of `path` (query kept).
-fn remove_dot_segments(path: &str) -> String {
-    let (p, tail) = match path.find(['?', '#']) {
-        Some(i) => path.split_at(i),
-        None => (path, ""),
-    };
-    let mut out: Vec<&str> = Vec::new();
-    let segments: Vec<&str> = p.split('/').skip(1).collect();
-    let last = segments.len().saturating_sub(1);
-    let mut trailing_slash = false;
-    for (i, seg) in segments.iter().enumerate() {
-        match *seg {
-            "." => trailing_slash = i == last,
-            ".." => {
-                out.pop();
-                trailing_slash = i == last;
-            }
-            s => {
-                out.push(s);
-                trailing_slash = false;
-            }
-        }
-    }
-    let mut s = format!("/{}", out.join("/"));
-    if trailing_slash && !s.ends_with('/') {
-        s.push('/');
-    }
-    s.push_str(tail);
-    s
+    Ok(location)
 }
 
 #[cfg(test)]
@@ -277,17 +222,28 @@ mod tests {
 
     #[test]
     fn resolution() {
+        let r = |base: &str, reference: &str| resolve(base, reference).map(String::from);
+        let b = "https://api.example/a/b?q";
+        assert_eq!(r(b, "https://x.example/y").unwrap(), "https://x.example/y");
+        assert_eq!(r(b, "//x.example/y").unwrap(), "https://x.example/y");
+        assert_eq!(r(b, "/y").unwrap(), "https://api.example/y");
+        assert_eq!(r(b, "c").unwrap(), "https://api.example/a/c");
+        assert_eq!(r(b, "../c").unwrap(), "https://api.example/c");
+        assert_eq!(r(b, "../../../c").unwrap(), "https://api.example/c");
+        assert_eq!(r(b, "./").unwrap(), "https://api.example/a/");
+        assert_eq!(r(b, "?z").unwrap(), "https://api.example/a/b?z");
+        assert_eq!(r(b, "#g").unwrap(), "https://api.example/a/b?q#g");
+        assert_eq!(r(b, "\\\\x.example\\y").unwrap(), "https://x.example/y");
+        assert_eq!(r(b, "HTTPS://X.example:443/%7e").unwrap(), "https://x.example/%7e");
+        assert_eq!(r("https://api.example", "x").unwrap(), "https://api.example/x");
+        // Fetch §2.2.6 "location URL", step 4: no fragment in Location keeps
+        // the request's.
         let b = "https://api.example/a/b?q#f";
-        assert_eq!(resolve(b, "https://x.example/y").unwrap(), "https://x.example/y");
-        assert_eq!(resolve(b, "//x.example/y").unwrap(), "https://x.example/y");
-        assert_eq!(resolve(b, "/y").unwrap(), "https://api.example/y");
-        assert_eq!(resolve(b, "c").unwrap(), "https://api.example/a/c");
-        assert_eq!(resolve(b, "../c").unwrap(), "https://api.example/c");
-        assert_eq!(resolve(b, "./").unwrap(), "https://api.example/a/");
-        assert_eq!(resolve(b, "?z").unwrap(), "https://api.example/a/b?z");
-        assert_eq!(resolve(b, "#g").unwrap(), "https://api.example/a/b?q#g");
-        assert_eq!(resolve("https://api.example", "x").unwrap(), "https://api.example/x");
-        assert!(resolve(b, "").is_err());
+        assert_eq!(r(b, "/y").unwrap(), "https://api.example/y#f");
+        assert_eq!(r(b, "/y#g").unwrap(), "https://api.example/y#g");
+        assert!(r(b, "").is_err());
+        assert!(r(b, "https://exa mple.com/").is_err());
+        assert!(r(b, "http://[::1/").is_err());
     }
 
     #[test]
@@ -347,6 +303,12 @@ mod tests {
                 FailureKind::MissingAllowOrigin | FailureKind::AllowOriginMismatch
             ));
             assert_eq!(f.step, "redirect-allow-origin");
+            if acao.is_none() {
+                assert_eq!(
+                    f.explanation,
+                    "the redirect response has no Access-Control-Allow-Origin header"
+                );
+            }
             assert!(!trace.is_ok());
         }
     }
@@ -366,6 +328,8 @@ mod tests {
             assert_eq!(f.kind, FailureKind::RedirectWithCredentials, "{loc}");
         }
         assert!(follow_redirect(&req, 0, 302, &redirect_to(&req, "https://api.example/r2")).is_ok());
+        // An empty userinfo (`@` alone) includes no credentials (URL Standard).
+        assert!(follow_redirect(&req, 0, 302, &redirect_to(&req, "https://@other.example/r2")).is_ok());
     }
 
     #[test]
@@ -431,6 +395,18 @@ mod tests {
         assert_eq!(
             follow_redirect(&req, 0, 302, &ftp).unwrap_err().kind,
             FailureKind::RedirectScheme
+        );
+        // HTTP-redirect fetch, step 6: any URL that parses but is not
+        // http(s) is a network error, `mailto:` included.
+        let mailto = redirect_to(&req, "mailto:x@y.example");
+        assert_eq!(
+            follow_redirect(&req, 0, 302, &mailto).unwrap_err().kind,
+            FailureKind::RedirectScheme
+        );
+        let bad = redirect_to(&req, "https://exa mple.com/");
+        assert_eq!(
+            follow_redirect(&req, 0, 302, &bad).unwrap_err().kind,
+            FailureKind::InvalidRedirect
         );
     }
 }

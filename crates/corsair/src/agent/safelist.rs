@@ -3,7 +3,7 @@
 
 use super::mime::parse_mime_essence;
 use super::range::parse_single_range;
-use super::syntax::show;
+use super::text::show;
 
 /// The longest value a safelisted request header may have, in bytes.
 pub const MAX_SAFELISTED_VALUE_LEN: usize = 128;
@@ -14,7 +14,7 @@ pub const MAX_SAFELISTED_TOTAL_LEN: usize = 1024;
 /// The MIME essences a safelisted `Content-Type` may have.
 const SAFE_ESSENCES: [&str; 3] = ["application/x-www-form-urlencoded", "multipart/form-data", "text/plain"];
 
-/// Whether `b` is a CORS-unsafe request-header byte: a control byte other than
+/// Whether `b` is a CORS-unsafe request-header byte (Fetch §2.2.2): a control byte other than
 /// HT, or one of `"():<>?@[\]{}` and DEL.
 pub fn is_cors_unsafe_request_header_byte(b: u8) -> bool {
     (b < 0x20 && b != 0x09)
@@ -43,6 +43,7 @@ pub fn is_cors_safelisted_request_header(name: &str, value: &[u8]) -> bool {
 /// `Ok` when safelisted, otherwise why not (a sentence fragment after "it is not
 /// CORS-safelisted because").
 pub(crate) fn safelist_verdict(name: &str, value: &[u8]) -> Result<(), String> {
+    // Fetch §2.2.2 "CORS-safelisted request-header", step 1.
     if value.len() > MAX_SAFELISTED_VALUE_LEN {
         return Err(format!(
             "its value is {} bytes long, more than the {MAX_SAFELISTED_VALUE_LEN} allowed",
@@ -50,6 +51,7 @@ pub(crate) fn safelist_verdict(name: &str, value: &[u8]) -> Result<(), String> {
         ));
     }
     let unsafe_byte = || value.iter().copied().find(|&b| is_cors_unsafe_request_header_byte(b));
+    // Step 2: byte-lowercase the name and switch on it.
     match name.to_ascii_lowercase().as_str() {
         "accept" => match unsafe_byte() {
             Some(b) => Err(format!("its value contains the CORS-unsafe byte `{}`", show(&[b]))),
@@ -69,6 +71,8 @@ pub(crate) fn safelist_verdict(name: &str, value: &[u8]) -> Result<(), String> {
             }
         }
         "content-type" => {
+            // `content-type`, step 1: no CORS-unsafe byte; steps 2-4: a MIME
+            // type (parsed, not extracted) with one of three essences.
             if let Some(b) = unsafe_byte() {
                 return Err(format!("its value contains the CORS-unsafe byte `{}`", show(&[b])));
             }
@@ -82,6 +86,8 @@ pub(crate) fn safelist_verdict(name: &str, value: &[u8]) -> Result<(), String> {
                 ))
             }
         }
+        // `range`: parse a single range header value (whitespace not
+        // allowed); failure, or no start (`bytes=-500`), is not safelisted.
         "range" => match parse_single_range(value) {
             None => {
                 Err("its value is not exactly `bytes=N-` or `bytes=N-M` (one range, N <= M, no spaces)".to_string())
@@ -125,6 +131,9 @@ where
     let mut unsafe_names = Vec::new();
     let mut potentially_unsafe = Vec::new();
     let mut total = 0usize;
+    // Fetch §2.2.2 "CORS-unsafe request-header names", step 4: each header
+    // on its own; 4.1 unsafe names, 4.2 safelisted ones are "potentially
+    // unsafe" and their value lengths add up.
     for (name, value) in headers {
         match safelist_verdict(name, value) {
             Ok(()) => {
@@ -144,9 +153,11 @@ where
             }
         }
     }
+    // Step 5: more than 1024 bytes of safelisted values make them all unsafe.
     if total > MAX_SAFELISTED_TOTAL_LEN {
         unsafe_names.extend(potentially_unsafe);
     }
+    // Step 6: convert header names to a sorted-lowercase set.
     Classification {
         verdicts,
         safelisted_total: total,
@@ -174,7 +185,8 @@ where
     classify(headers).unsafe_names
 }
 
-/// *Convert header names to a sorted-lowercase set*.
+/// Fetch §2.2.2 "convert header names to a sorted-lowercase set":
+/// byte-lowercase, deduplicate, sort by byte.
 pub(crate) fn sorted_lowercase_set(names: Vec<String>) -> Vec<String> {
     let mut out: Vec<String> = names.into_iter().map(|n| n.to_ascii_lowercase()).collect();
     out.sort_unstable_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
