@@ -7,10 +7,9 @@
 //! that connection runs on that one thread: its requests, the upstream
 //! connections it opens (their driver tasks are spawned on the same
 //! runtime) and the idle-connection stack they return to (the pool is
-//! sharded by worker, see [`super::upstream`]). No task hops threads and no
+//! sharded by worker, see `crate::upstream`). No task hops threads and no
 //! lock is contended on the request path; a work-stealing runtime spent
-//! about a third more CPU per proxied request on the same load (see
-//! BENCHMARKS.md).
+//! more CPU per proxied request on the same load (bench/notes.md).
 
 use std::cell::Cell;
 use std::future::Future;
