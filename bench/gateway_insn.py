@@ -13,7 +13,8 @@ bench/gateway.py (preflight, actual, mixed).
     python3 bench/gateway_insn.py OUT.json      # CORSAIR=path/to/corsair to measure another build
 
 Environment: CORSAIR, UPSTREAM (binaries, as bench/gateway.py), DURATION (5),
-CONNS (20), NGINX=1 (also measure nginx), WORKLOADS (preflight,actual,mixed).
+CONNS (20), NGINX=1 (also measure nginx), WORKLOADS (preflight,actual,mixed),
+KEEP=DIR (keep the callgrind files there, for callgrind_annotate).
 """
 import json, os, re, signal, subprocess, sys, tempfile, time
 
@@ -72,7 +73,8 @@ def measure(cmd, port, pid_of, workload, tmp, label):
 
 def main():
     out_path = sys.argv[1]
-    tmp = tempfile.mkdtemp(prefix="corsair-insn-")
+    tmp = os.environ.get("KEEP") or tempfile.mkdtemp(prefix="corsair-insn-")
+    os.makedirs(tmp, exist_ok=True)
     for d in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
         os.makedirs(os.path.join(tmp, d))
     for name, body in g.LUA.items():

@@ -16,12 +16,18 @@ impl RoutedPolicy {
     /// [`RoutedPolicy::covers`], the path compared ignoring ASCII case when
     /// `case_sensitive` is false (`[paths] case_sensitive = false`).
     pub fn covers_with(&self, host: Option<&str>, path: &str, case_sensitive: bool) -> bool {
+        let name = host.map(|h| {
+            let name = host_name(h);
+            name.strip_suffix('.').unwrap_or(name).as_bytes()
+        });
+        self.covers_name(name, path, case_sensitive)
+    }
+
+    /// [`RoutedPolicy::covers_with`] for a host name without port or
+    /// trailing dot (the gateway's canonical authority).
+    pub(crate) fn covers_name(&self, name: Option<&[u8]>, path: &str, case_sensitive: bool) -> bool {
         let host_ok = self.hosts.is_empty()
-            || host.is_some_and(|h| {
-                let name = host_name(h);
-                let name = name.strip_suffix('.').unwrap_or(name);
-                self.hosts.iter().any(|x| x.eq_ignore_ascii_case(name))
-            });
+            || name.is_some_and(|name| self.hosts.iter().any(|x| x.as_bytes().eq_ignore_ascii_case(name)));
         host_ok && path_has_prefix(path, &self.path_prefix, case_sensitive)
     }
 }
@@ -56,6 +62,16 @@ impl Config {
     /// The first policy covering a request, if any.
     pub fn route(&self, host: Option<&str>, path: &str) -> Option<&RoutedPolicy> {
         self.route_indexed(host, path).map(|(_, p)| p)
+    }
+
+    /// The index of the first policy covering a request for the host
+    /// name `name` (canonical: lowercase, no port, no trailing dot) and the
+    /// canonical `path`: the gateway's routing.
+    pub(crate) fn route_name(&self, name: Option<&[u8]>, path: &str) -> Option<usize> {
+        let case_sensitive = self.paths.case_sensitive;
+        self.policies
+            .iter()
+            .position(|p| p.covers_name(name, path, case_sensitive))
     }
 
     /// [`Config::route`], with the policy's index in `policies` (which

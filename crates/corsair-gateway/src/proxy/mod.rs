@@ -136,10 +136,8 @@ fn resolve<B>(req: &Request<B>, cfg: &Config) -> Result<Resolved, Refusal> {
     let uri = req.uri();
     let authority = target::request_authority(uri, req.headers(), req.version())?;
     let path = target::canonical_path(uri.path(), &cfg.paths)?;
-    let route = cfg
-        .route_indexed(authority.as_ref().map(|a| &*a.name), &path)
-        .map(|(i, _)| i);
-    let host = authority.as_ref().map(|a| host_value(req, a));
+    let route = cfg.route_name(authority.as_ref().map(|a| &*a.name), &path);
+    let host = authority.as_ref().map(host_value);
     let target = match path {
         Cow::Borrowed(_) => None,
         Cow::Owned(p) => {
@@ -155,8 +153,8 @@ fn resolve<B>(req: &Request<B>, cfg: &Config) -> Result<Resolved, Refusal> {
 
 /// The canonical authority as a header value: the client's own `Host`
 /// value when it is canonical already (no allocation), else formatted.
-fn host_value<B>(req: &Request<B>, a: &Authority<'_>) -> HeaderValue {
-    if let Some(h) = req.headers().get(header::HOST) {
+fn host_value(a: &Authority<'_>) -> HeaderValue {
+    if let Some(h) = a.from_host {
         if is_text_of(h.as_bytes(), a) {
             return h.clone();
         }
@@ -166,7 +164,7 @@ fn host_value<B>(req: &Request<B>, a: &Authority<'_>) -> HeaderValue {
 
 /// Whether `v` is exactly `name[:port]` of `a`.
 fn is_text_of(v: &[u8], a: &Authority<'_>) -> bool {
-    let Some(rest) = v.strip_prefix(a.name.as_bytes()) else {
+    let Some(rest) = v.strip_prefix(&*a.name) else {
         return false;
     };
     match a.port {
@@ -260,8 +258,9 @@ mod tests {
     #[test]
     fn host_text_is_reused_only_when_canonical() {
         let a = |name: &'static str, port| Authority {
-            name: Cow::Borrowed(name),
+            name: Cow::Borrowed(name.as_bytes()),
             port,
+            from_host: None,
         };
         assert!(is_text_of(b"a.test", &a("a.test", None)));
         assert!(is_text_of(b"a.test:8080", &a("a.test", Some(8080))));

@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::net::Ipv6Addr;
 
-use http::header::{self, HeaderMap};
+use http::header::{self, HeaderMap, HeaderValue};
 use http::{Uri, Version};
 
 use super::Refusal;
@@ -13,18 +13,28 @@ use super::Refusal;
 /// port.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Authority<'a> {
-    /// The name, an IPv4 address, or a bracketed IPv6 address (`[::1]`).
-    pub name: Cow<'a, str>,
+    /// The name, an IPv4 address, or a bracketed IPv6 address (`[::1]`):
+    /// ASCII letters, digits, `-`, `_`, `.`, or `[`, hex digits, `:`, `.`
+    /// and `]`.
+    pub name: Cow<'a, [u8]>,
     /// The port, if one was given.
     pub port: Option<u16>,
+    /// The header value it was read from, when it came from `Host`.
+    pub from_host: Option<&'a HeaderValue>,
 }
 
 impl Authority<'_> {
+    /// The name as text.
+    pub fn name_str(&self) -> &str {
+        // Validated: ASCII only (see `parse_host`).
+        std::str::from_utf8(&self.name).unwrap_or("")
+    }
+
     /// `name[:port]`, for `X-Forwarded-Host` and `Forwarded: host=`.
     pub fn to_header_text(&self) -> String {
         match self.port {
-            Some(p) => format!("{}:{p}", self.name),
-            None => self.name.to_string(),
+            Some(p) => format!("{}:{p}", self.name_str()),
+            None => self.name_str().to_owned(),
         }
     }
 }
@@ -51,6 +61,14 @@ pub fn request_authority<'a>(
         Some(a) => parse_host(a.as_str().as_bytes())?,
         None => None,
     };
+    let from_host = |h: &'a HeaderValue| {
+        parse_host(h.as_bytes()).map(|a| {
+            a.map(|mut a| {
+                a.from_host = Some(h);
+                a
+            })
+        })
+    };
     if version == Version::HTTP_2 {
         return match (from_target, host) {
             (Some(a), Some(h)) => {
@@ -64,7 +82,7 @@ pub fn request_authority<'a>(
                 }
             }
             (Some(a), None) => Ok(Some(a)),
-            (None, Some(h)) => parse_host(h.as_bytes()),
+            (None, Some(h)) => from_host(h),
             (None, None) => Ok(None),
         };
     }
@@ -76,7 +94,7 @@ pub fn request_authority<'a>(
         };
     };
     // The Host must be valid even when an absolute-form target overrides it.
-    let host = parse_host(host.as_bytes())?;
+    let host = from_host(host)?;
     Ok(if from_target.is_some() { from_target } else { host })
 }
 
@@ -88,40 +106,114 @@ fn default_port(uri: &Uri) -> Option<u16> {
     }
 }
 
+/// The class of each byte in a host name.
+const NAME: u8 = 1;
+const UPPER: u8 = 2;
+const DOT: u8 = 3;
+const COLON: u8 = 4;
+static HOST_BYTE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = if c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-' || c == b'_' {
+            NAME
+        } else if c.is_ascii_uppercase() {
+            UPPER
+        } else if c == b'.' {
+            DOT
+        } else if c == b':' {
+            COLON
+        } else {
+            0
+        };
+        b += 1;
+    }
+    t
+};
+
 /// Parses `uri-host [":" port]` (see the module docs); `Ok(None)` for an
-/// empty value.
+/// empty value. One pass over the bytes for a name (the common case).
 pub fn parse_host(v: &[u8]) -> Result<Option<Authority<'_>>, Refusal> {
     if v.is_empty() {
         return Ok(None);
     }
-    let (host, port) = if v[0] == b'[' {
-        let end = v.iter().position(|&b| b == b']').ok_or(Refusal::InvalidHost)?;
-        let inside = std::str::from_utf8(&v[1..end]).map_err(|_| Refusal::InvalidHost)?;
-        inside.parse::<Ipv6Addr>().map_err(|_| Refusal::InvalidHost)?;
-        let rest = &v[end + 1..];
-        let port = match rest {
-            [] => None,
-            [b':', p @ ..] => parse_port(p)?,
+    if v[0] == b'[' {
+        return parse_ip_literal(v).map(Some);
+    }
+    // A DNS name or IPv4 address: non-empty labels of letters, digits, `-`
+    // and `_` (at most 63 bytes each), separated by dots, optionally ending
+    // in one dot; at most 253 bytes.
+    let mut label = 0usize;
+    let mut upper = false;
+    let mut end = v.len();
+    for (i, &b) in v.iter().enumerate() {
+        match HOST_BYTE[usize::from(b)] {
+            NAME => label += 1,
+            UPPER => {
+                label += 1;
+                upper = true;
+            }
+            DOT if label > 0 => label = 0,
+            COLON => {
+                end = i;
+                break;
+            }
             _ => return Err(Refusal::InvalidHost),
-        };
-        (&v[..=end], port)
+        }
+        if label > 63 {
+            return Err(Refusal::InvalidHost);
+        }
+    }
+    let mut host = &v[..end];
+    if label == 0 {
+        // Empty, or ending in a dot: one trailing dot is the same name.
+        host = host
+            .strip_suffix(b".")
+            .filter(|h| !h.is_empty())
+            .ok_or(Refusal::InvalidHost)?;
+    }
+    if host.len() > 253 {
+        return Err(Refusal::InvalidHost);
+    }
+    let port = if end < v.len() {
+        parse_port(&v[end + 1..])?
     } else {
-        let (host, port) = match v.iter().position(|&b| b == b':') {
-            Some(i) => (&v[..i], parse_port(&v[i + 1..])?),
-            None => (v, None),
-        };
-        check_name(host)?;
-        (host, port)
+        None
     };
-    // ASCII only by now.
-    let text = std::str::from_utf8(host).map_err(|_| Refusal::InvalidHost)?;
-    let text = text.strip_suffix('.').unwrap_or(text);
-    let name = if text.bytes().any(|b| b.is_ascii_uppercase()) {
-        Cow::Owned(text.to_ascii_lowercase())
+    let name = if upper {
+        Cow::Owned(host.to_ascii_lowercase())
     } else {
-        Cow::Borrowed(text)
+        Cow::Borrowed(host)
     };
-    Ok(Some(Authority { name, port }))
+    Ok(Some(Authority {
+        name,
+        port,
+        from_host: None,
+    }))
+}
+
+/// `"[" IPv6address "]" [":" port]`.
+fn parse_ip_literal(v: &[u8]) -> Result<Authority<'_>, Refusal> {
+    let end = v.iter().position(|&b| b == b']').ok_or(Refusal::InvalidHost)?;
+    let inside = std::str::from_utf8(&v[1..end]).map_err(|_| Refusal::InvalidHost)?;
+    inside.parse::<Ipv6Addr>().map_err(|_| Refusal::InvalidHost)?;
+    let port = match &v[end + 1..] {
+        [] => None,
+        [b':', p @ ..] => parse_port(p)?,
+        _ => return Err(Refusal::InvalidHost),
+    };
+    let host = &v[..=end];
+    let name = if host.iter().any(u8::is_ascii_uppercase) {
+        Cow::Owned(host.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(host)
+    };
+    Ok(Authority {
+        name,
+        port,
+        from_host: None,
+    })
 }
 
 /// `*DIGIT` (RFC 3986 §3.2.3), at most 65535; empty is no port.
@@ -129,34 +221,15 @@ fn parse_port(p: &[u8]) -> Result<Option<u16>, Refusal> {
     if p.is_empty() {
         return Ok(None);
     }
-    if !p.iter().all(u8::is_ascii_digit) {
-        return Err(Refusal::InvalidHost);
-    }
-    let digits = p.iter().skip_while(|&&b| b == b'0').count();
-    if digits > 5 {
-        return Err(Refusal::InvalidHost);
-    }
-    let n = p.iter().fold(0u32, |n, &b| n * 10 + u32::from(b - b'0'));
-    u16::try_from(n).map(Some).map_err(|_| Refusal::InvalidHost)
-}
-
-/// A DNS name or IPv4 address: non-empty labels of letters, digits, `-`
-/// and `_`, separated by dots, optionally ending in one dot; at most 253
-/// bytes.
-fn check_name(h: &[u8]) -> Result<(), Refusal> {
-    let h = h.strip_suffix(b".").unwrap_or(h);
-    if h.is_empty() || h.len() > 253 {
-        return Err(Refusal::InvalidHost);
-    }
-    for label in h.split(|&b| b == b'.') {
-        if label.is_empty()
-            || label.len() > 63
-            || !label
-                .iter()
-                .all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        {
+    let mut n: u32 = 0;
+    for &b in p {
+        if !b.is_ascii_digit() {
+            return Err(Refusal::InvalidHost);
+        }
+        n = n * 10 + u32::from(b - b'0');
+        if n > 65535 {
             return Err(Refusal::InvalidHost);
         }
     }
-    Ok(())
+    Ok(u16::try_from(n).ok())
 }

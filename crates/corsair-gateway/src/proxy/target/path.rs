@@ -19,16 +19,47 @@ pub fn canonical_path<'a>(path: &'a str, rules: &PathRules) -> Result<Cow<'a, st
     normalize(b, rules).map(Cow::Owned)
 }
 
-/// Whether nothing in `b` needs normalizing: no `\`, no `;` (unless
+/// Bytes that may need normalizing: `%`, `\\`, `;`, `.`, `/`, and
+/// non-ASCII or control bytes. Every other byte is canonical as it stands.
+static SPECIAL: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = matches!(c, b'%' | b'\\' | b';' | b'.' | b'/') || c >= 0x80 || c < 0x20 || c == 0x7F;
+        b += 1;
+    }
+    t
+};
+
+/// Whether nothing in `b` needs normalizing: no `\\`, no `;` (unless
 /// kept), no percent-encoding other than a canonical one (uppercase, of a
-/// character that stays encoded), no `//` (when merging) and no dot
-/// segment.
+/// character that stays encoded), no `//` (when merging), no dot segment and
+/// no byte outside printable ASCII. One table lookup per ordinary byte.
 fn is_canonical(b: &[u8], rules: &PathRules) -> bool {
     let mut prev_slash = false;
     for (i, &c) in b.iter().enumerate() {
+        if !SPECIAL[usize::from(c)] {
+            prev_slash = false;
+            continue;
+        }
         match c {
-            b'\\' | 0x80..=0xFF | 0..=0x1F | 0x7F => return false,
-            b';' if rules.semicolons != Semicolons::Keep => return false,
+            b'/' => {
+                if prev_slash && rules.merge_slashes {
+                    return false;
+                }
+                prev_slash = true;
+                continue;
+            }
+            b'.' if prev_slash => {
+                // `/.` or `/..` followed by `/` or the end.
+                let rest = &b[i..];
+                if matches!(rest, [b'.'] | [b'.', b'/', ..] | [b'.', b'.'] | [b'.', b'.', b'/', ..]) {
+                    return false;
+                }
+            }
+            b'.' => {}
+            b';' if rules.semicolons == Semicolons::Keep => {}
             b'%' => {
                 let canonical_hex = |c: u8| c.is_ascii_digit() || (b'A'..=b'F').contains(&c);
                 let (Some(&hi), Some(&lo)) = (b.get(i + 1), b.get(i + 2)) else {
@@ -47,21 +78,8 @@ fn is_canonical(b: &[u8], rules: &PathRules) -> bool {
                     return false;
                 }
             }
-            b'/' => {
-                if prev_slash && rules.merge_slashes {
-                    return false;
-                }
-                prev_slash = true;
-                continue;
-            }
-            b'.' if prev_slash => {
-                // `/.` or `/..` followed by `/` or the end.
-                let rest = &b[i..];
-                if matches!(rest, [b'.'] | [b'.', b'/', ..] | [b'.', b'.'] | [b'.', b'.', b'/', ..]) {
-                    return false;
-                }
-            }
-            _ => {}
+            // `\\`, `;` (not kept), non-ASCII, controls.
+            _ => return false,
         }
         prev_slash = false;
     }

@@ -155,7 +155,7 @@ fn authority(uri: &str, hosts: &[&str], version: Version) -> Result<Option<(Stri
     for v in hosts {
         h.append(header::HOST, v.parse().unwrap());
     }
-    request_authority(&uri, &h, version).map(|a| a.map(|a| (a.name.into_owned(), a.port)))
+    request_authority(&uri, &h, version).map(|a| a.map(|a| (a.name_str().to_owned(), a.port)))
 }
 
 #[test]
