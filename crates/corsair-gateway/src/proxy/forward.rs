@@ -43,16 +43,16 @@ pub(super) async fn forward(
     let xff = forwarded_for(&parts.headers, &ctx.peer_ip);
     let xfp = HeaderValue::from_static(ctx.scheme());
     let host = resolved.host.as_ref();
-    let host_parts: [&[u8]; 4] = [
-        &ctx.forwarded_prefix,
-        b";host=\"",
+    let host_line: [&[u8]; 3] = [
+        &ctx.forwarded_line.0,
         host.map_or(&b""[..], HeaderValue::as_bytes),
-        b"\"",
+        b"\"\r\n",
     ];
+    let no_host_line: [&[u8]; 1] = [&ctx.forwarded_line.1];
     let forwarded_value = if host.is_some() {
-        SetField::Parts(&host_parts)
+        SetField::Line(&host_line)
     } else {
-        SetField::Parts(&host_parts[..1])
+        SetField::Line(&no_host_line)
     };
     let forwarded = [
         (&X_FORWARDED_FOR, SetField::Value(&xff)),

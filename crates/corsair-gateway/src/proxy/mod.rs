@@ -39,9 +39,10 @@ pub struct ConnCtx {
     /// The client's IP as an `X-Forwarded-For` element, formatted once per
     /// connection.
     peer_ip: HeaderValue,
-    /// `for=…;proto=…` of the `Forwarded` element, formatted once per
-    /// connection.
-    forwarded_prefix: Vec<u8>,
+    /// The connection's `Forwarded` line up to the host (`forwarded:
+    /// for=…;proto=…;host="`), and its whole line for a request without
+    /// one, formatted once per connection.
+    forwarded_line: (Vec<u8>, Vec<u8>),
 }
 
 impl ConnCtx {
@@ -50,12 +51,12 @@ impl ConnCtx {
         let ip = peer.ip().to_canonical().to_string();
         let peer_ip = HeaderValue::from_str(&ip).unwrap_or(HeaderValue::from_static("unknown"));
         let proto = if shared.listener_tls { "https" } else { "http" };
-        let forwarded_prefix = headers::forwarded_prefix(peer.ip(), proto);
+        let forwarded_line = headers::forwarded_lines(&headers::forwarded_prefix(peer.ip(), proto));
         Self {
             shared,
             peer,
             peer_ip,
-            forwarded_prefix,
+            forwarded_line,
         }
     }
 
@@ -154,52 +155,10 @@ fn resolve<B>(req: &Request<B>, cfg: &Config) -> Result<Resolved, Refusal> {
 /// The canonical authority as a header value: the client's own `Host`
 /// value when it is canonical already (no allocation), else formatted.
 fn host_value(a: &Authority<'_>) -> HeaderValue {
-    if let Some(h) = a.from_host {
-        if is_text_of(h.as_bytes(), a) {
-            return h.clone();
-        }
+    match a.from_host {
+        Some(h) if a.canonical_text => h.clone(),
+        _ => HeaderValue::from_str(&a.to_header_text()).unwrap_or(HeaderValue::from_static("invalid")),
     }
-    HeaderValue::from_str(&a.to_header_text()).unwrap_or(HeaderValue::from_static("invalid"))
-}
-
-/// Whether `v` is exactly `name[:port]` of `a`.
-fn is_text_of(v: &[u8], a: &Authority<'_>) -> bool {
-    let Some(rest) = v.strip_prefix(&*a.name) else {
-        return false;
-    };
-    match a.port {
-        None => rest.is_empty(),
-        Some(p) => {
-            let mut buf = itoa_u16(p);
-            rest.first() == Some(&b':') && rest[1..] == *buf.digits()
-        }
-    }
-}
-
-/// A `u16` in decimal, without allocating.
-struct U16Digits {
-    buf: [u8; 5],
-    start: usize,
-}
-
-impl U16Digits {
-    fn digits(&mut self) -> &[u8] {
-        &self.buf[self.start..]
-    }
-}
-
-fn itoa_u16(mut n: u16) -> U16Digits {
-    let mut buf = [0u8; 5];
-    let mut i = 5;
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    U16Digits { buf, start: i }
 }
 
 /// A 400 for a request with no single meaning: never routed nor forwarded,
@@ -242,31 +201,4 @@ fn log_rejection<B>(route: &RoutedPolicy, req: &Request<B>, kind: &'static str, 
         detail = %r,
         "CORS request rejected"
     );
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn u16_digits() {
-        for n in [0u16, 7, 80, 443, 8080, 65535] {
-            assert_eq!(itoa_u16(n).digits(), n.to_string().as_bytes());
-        }
-    }
-
-    #[test]
-    fn host_text_is_reused_only_when_canonical() {
-        let a = |name: &'static str, port| Authority {
-            name: Cow::Borrowed(name.as_bytes()),
-            port,
-            from_host: None,
-        };
-        assert!(is_text_of(b"a.test", &a("a.test", None)));
-        assert!(is_text_of(b"a.test:8080", &a("a.test", Some(8080))));
-        assert!(!is_text_of(b"a.test:080", &a("a.test", Some(80))));
-        assert!(!is_text_of(b"a.test:", &a("a.test", None)));
-        assert!(!is_text_of(b"a.test.", &a("a.test", None)));
-        assert!(!is_text_of(b"A.test", &a("a.test", None)));
-    }
 }

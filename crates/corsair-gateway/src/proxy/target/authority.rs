@@ -21,6 +21,9 @@ pub struct Authority<'a> {
     pub port: Option<u16>,
     /// The header value it was read from, when it came from `Host`.
     pub from_host: Option<&'a HeaderValue>,
+    /// Whether the text it was read from is exactly `name[:port]` (then
+    /// that text is forwarded as it is, with no formatting).
+    pub canonical_text: bool,
 }
 
 impl Authority<'_> {
@@ -133,7 +136,7 @@ static HOST_BYTE: [u8; 256] = {
 };
 
 /// Parses `uri-host [":" port]` (see the module docs); `Ok(None)` for an
-/// empty value. One pass over the bytes for a name (the common case).
+/// empty value. One lean pass over the bytes for a name (the common case).
 pub fn parse_host(v: &[u8]) -> Result<Option<Authority<'_>>, Refusal> {
     if v.is_empty() {
         return Ok(None);
@@ -141,45 +144,41 @@ pub fn parse_host(v: &[u8]) -> Result<Option<Authority<'_>>, Refusal> {
     if v[0] == b'[' {
         return parse_ip_literal(v).map(Some);
     }
-    // A DNS name or IPv4 address: non-empty labels of letters, digits, `-`
-    // and `_` (at most 63 bytes each), separated by dots, optionally ending
-    // in one dot; at most 253 bytes.
-    let mut label = 0usize;
-    let mut upper = false;
-    let mut end = v.len();
-    for (i, &b) in v.iter().enumerate() {
-        match HOST_BYTE[usize::from(b)] {
-            NAME => label += 1,
-            UPPER => {
-                label += 1;
-                upper = true;
-            }
-            DOT if label > 0 => label = 0,
-            COLON => {
-                end = i;
-                break;
-            }
-            _ => return Err(Refusal::InvalidHost),
-        }
-        if label > 63 {
-            return Err(Refusal::InvalidHost);
-        }
+    if v.len() > 253 + 6 {
+        return Err(Refusal::InvalidHost);
     }
+    // A DNS name or IPv4 address: non-empty labels of letters, digits, `-`
+    // and `_`, separated by dots, optionally ending in one dot.
+    let mut upper = false;
+    let mut label_start = 0;
+    let mut i = 0;
+    while i < v.len() {
+        let class = HOST_BYTE[usize::from(v[i])];
+        if class != NAME {
+            match class {
+                UPPER => upper = true,
+                DOT if i > label_start => label_start = i + 1,
+                COLON => break,
+                _ => return Err(Refusal::InvalidHost),
+            }
+        }
+        i += 1;
+    }
+    let end = i;
     let mut host = &v[..end];
-    if label == 0 {
+    let trailing_dot = label_start == end;
+    if trailing_dot {
         // Empty, or ending in a dot: one trailing dot is the same name.
         host = host
             .strip_suffix(b".")
             .filter(|h| !h.is_empty())
             .ok_or(Refusal::InvalidHost)?;
     }
-    if host.len() > 253 {
-        return Err(Refusal::InvalidHost);
-    }
-    let port = if end < v.len() {
-        parse_port(&v[end + 1..])?
+    let (port, port_canonical) = if end < v.len() {
+        let digits = &v[end + 1..];
+        (parse_port(digits)?, digits.first().is_some_and(|&d| d != b'0'))
     } else {
-        None
+        (None, true)
     };
     let name = if upper {
         Cow::Owned(host.to_ascii_lowercase())
@@ -190,6 +189,7 @@ pub fn parse_host(v: &[u8]) -> Result<Option<Authority<'_>>, Refusal> {
         name,
         port,
         from_host: None,
+        canonical_text: !upper && !trailing_dot && port_canonical,
     }))
 }
 
@@ -213,6 +213,7 @@ fn parse_ip_literal(v: &[u8]) -> Result<Authority<'_>, Refusal> {
         name,
         port,
         from_host: None,
+        canonical_text: false,
     })
 }
 

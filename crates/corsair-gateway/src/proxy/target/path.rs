@@ -32,58 +32,55 @@ static SPECIAL: [bool; 256] = {
     t
 };
 
-/// Whether nothing in `b` needs normalizing: no `\\`, no `;` (unless
-/// kept), no percent-encoding other than a canonical one (uppercase, of a
-/// character that stays encoded), no `//` (when merging), no dot segment and
-/// no byte outside printable ASCII. One table lookup per ordinary byte.
+/// Whether nothing in `b` (which starts with `/`) needs normalizing: no
+/// `\\`, no `;` (unless kept), no percent-encoding other than a canonical
+/// one (uppercase, of a character that stays encoded), no `//` (when
+/// merging), no dot segment and no byte outside printable ASCII. One table
+/// lookup per ordinary byte.
 fn is_canonical(b: &[u8], rules: &PathRules) -> bool {
-    let mut prev_slash = false;
-    for (i, &c) in b.iter().enumerate() {
-        if !SPECIAL[usize::from(c)] {
-            prev_slash = false;
-            continue;
+    let mut i = 1;
+    while i < b.len() {
+        let c = b[i];
+        if SPECIAL[usize::from(c)] && !special_is_canonical(b, i, rules) {
+            return false;
         }
-        match c {
-            b'/' => {
-                if prev_slash && rules.merge_slashes {
-                    return false;
-                }
-                prev_slash = true;
-                continue;
-            }
-            b'.' if prev_slash => {
-                // `/.` or `/..` followed by `/` or the end.
-                let rest = &b[i..];
-                if matches!(rest, [b'.'] | [b'.', b'/', ..] | [b'.', b'.'] | [b'.', b'.', b'/', ..]) {
-                    return false;
-                }
-            }
-            b'.' => {}
-            b';' if rules.semicolons == Semicolons::Keep => {}
-            b'%' => {
-                let canonical_hex = |c: u8| c.is_ascii_digit() || (b'A'..=b'F').contains(&c);
-                let (Some(&hi), Some(&lo)) = (b.get(i + 1), b.get(i + 2)) else {
-                    return false;
-                };
-                if !canonical_hex(hi) || !canonical_hex(lo) {
-                    return false;
-                }
-                let v = (hex(hi).unwrap_or(0) << 4) | hex(lo).unwrap_or(0);
-                let slash = v == b'/' || v == b'\\';
-                if v == 0
-                    || is_unreserved(v)
-                    || (slash && rules.encoded_slashes == EncodedSlashes::Reject)
-                    || matches!(v, 0xC0 | 0xC1 | 0xE0 | 0xF0)
-                {
-                    return false;
-                }
-            }
-            // `\\`, `;` (not kept), non-ASCII, controls.
-            _ => return false,
-        }
-        prev_slash = false;
+        i += 1;
     }
     true
+}
+
+/// Whether the special byte `b[i]` (`i >= 1`) is canonical where it is.
+fn special_is_canonical(b: &[u8], i: usize, rules: &PathRules) -> bool {
+    let prev_slash = b[i - 1] == b'/';
+    match b[i] {
+        b'/' => !(prev_slash && rules.merge_slashes),
+        // `/.` or `/..` followed by `/` or the end.
+        b'.' => {
+            !(prev_slash
+                && matches!(
+                    &b[i..],
+                    [b'.'] | [b'.', b'/', ..] | [b'.', b'.'] | [b'.', b'.', b'/', ..]
+                ))
+        }
+        b';' => rules.semicolons == Semicolons::Keep,
+        b'%' => {
+            let canonical_hex = |c: u8| c.is_ascii_digit() || (b'A'..=b'F').contains(&c);
+            let (Some(&hi), Some(&lo)) = (b.get(i + 1), b.get(i + 2)) else {
+                return false;
+            };
+            if !canonical_hex(hi) || !canonical_hex(lo) {
+                return false;
+            }
+            let v = (hex(hi).unwrap_or(0) << 4) | hex(lo).unwrap_or(0);
+            let slash = v == b'/' || v == b'\\';
+            !(v == 0
+                || is_unreserved(v)
+                || (slash && rules.encoded_slashes == EncodedSlashes::Reject)
+                || matches!(v, 0xC0 | 0xC1 | 0xE0 | 0xF0))
+        }
+        // `\\`, non-ASCII, controls.
+        _ => false,
+    }
 }
 
 /// Whether an encoded byte `v`, followed by `next` (the raw text after its

@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use http::header::{self, HeaderMap};
 use http::{Uri, Version};
 
+use super::authority::parse_host;
 use super::*;
 use crate::config::{EncodedSlashes, PathRules, Semicolons};
 
@@ -248,4 +249,22 @@ fn authority_rules_of_rfc_9113() {
     );
     assert_eq!(authority("/x", &["b.test"], v2), Ok(Some(("b.test".into(), None))));
     assert_eq!(authority("/x", &[], v2), Ok(None));
+}
+
+#[test]
+fn canonical_host_text_is_known() {
+    let c = |v: &str| parse_host(v.as_bytes()).unwrap().unwrap().canonical_text;
+    assert!(c("a.test"));
+    assert!(c("a.test:8080"));
+    assert!(!c("a.test:080"));
+    assert!(!c("a.test:"));
+    assert!(!c("a.test."));
+    assert!(!c("A.test"));
+    assert!(!c("[::1]"));
+}
+
+#[test]
+fn long_hosts_are_refused() {
+    let long = format!("{}.test", "a".repeat(300));
+    assert_eq!(parse_host(long.as_bytes()), Err(Refusal::InvalidHost));
 }

@@ -113,6 +113,9 @@ pub enum SetField<'a> {
     /// One line whose value is these pieces, concatenated (written
     /// straight into the head: no per-request header value is allocated).
     Parts(&'a [&'a [u8]]),
+    /// The whole field line, name and CRLF included, in pieces (for a line
+    /// whose start is formatted once per connection).
+    Line(&'a [&'a [u8]]),
 }
 
 /// Writes the head of a request to the upstream into `out`: the request
@@ -152,6 +155,11 @@ pub fn encode_request_head(
                     out.extend_from_slice(p);
                 }
                 out.extend_from_slice(b"\r\n");
+            }
+            SetField::Line(pieces) => {
+                for p in *pieces {
+                    out.extend_from_slice(p);
+                }
             }
         }
     }
