@@ -43,22 +43,11 @@ pub(super) async fn forward(
     let xff = forwarded_for(&parts.headers, &ctx.peer_ip);
     let xfp = HeaderValue::from_static(ctx.scheme());
     let host = resolved.host.as_ref();
-    let host_line: [&[u8]; 3] = [
-        &ctx.forwarded_line.0,
-        host.map_or(&b""[..], HeaderValue::as_bytes),
-        b"\"\r\n",
-    ];
-    let no_host_line: [&[u8]; 1] = [&ctx.forwarded_line.1];
-    let forwarded_value = if host.is_some() {
-        SetField::Line(&host_line)
-    } else {
-        SetField::Line(&no_host_line)
-    };
     let forwarded = [
         (&X_FORWARDED_FOR, SetField::Value(&xff)),
         (&X_FORWARDED_PROTO, SetField::Value(&xfp)),
         (&X_FORWARDED_HOST, host.map_or(SetField::Remove, SetField::Value)),
-        (&header::FORWARDED, forwarded_value),
+        (&header::FORWARDED, SetField::Remove),
     ];
     let timeout = cfg.limits.upstream_timeout;
     // For the logs: the path only (queries may carry secrets).

@@ -8,10 +8,11 @@
 //! - `X-Forwarded-Proto`: `http` or `https`, the client's;
 //! - `X-Forwarded-Host`: the request's canonical authority (lowercase, no
 //!   trailing dot; see [`super::target`]), none when it has none;
-//! - `Forwarded` (RFC 7239): replaced, never appended to: one element of
-//!   corsair's own, `for=…;host="…";proto=…`. A client's `Forwarded` never
-//!   reaches the upstream (RFC 7239 §8.1: any hop can forge it, and the
-//!   gateway has no list of trusted proxies before it).
+//! - `Forwarded` (RFC 7239): a client's is removed and never reaches the
+//!   upstream (RFC 7239 §8.1: any hop can forge it, and the gateway has no
+//!   list of trusted proxies before it); the gateway's own forwarding
+//!   information is in the `X-Forwarded-*` headers above, which the common
+//!   frameworks read.
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 
@@ -109,28 +110,6 @@ pub fn forwarded_for(h: &HeaderMap, peer_ip: &HeaderValue) -> HeaderValue {
     HeaderValue::from_str(&xff).unwrap_or_else(|_| peer_ip.clone())
 }
 
-/// The value of the connection's `Forwarded` element up to the host,
-/// `for=…;proto=…` (an IPv6 address quoted and bracketed, RFC 7239 §6),
-/// formatted once per connection; the request's `;host="…"` follows it.
-pub fn forwarded_prefix(ip: std::net::IpAddr, proto: &str) -> Vec<u8> {
-    match ip.to_canonical() {
-        std::net::IpAddr::V4(v4) => format!("for={v4};proto={proto}").into_bytes(),
-        std::net::IpAddr::V6(v6) => format!("for=\"[{v6}]\";proto={proto}").into_bytes(),
-    }
-}
-
-/// The two field lines a connection's requests start their `Forwarded`
-/// with: `forwarded: <prefix>;host="` (a host follows, then `"` CRLF), and
-/// the whole line without a host.
-pub fn forwarded_lines(prefix: &[u8]) -> (Vec<u8>, Vec<u8>) {
-    let mut with_host = b"forwarded: ".to_vec();
-    with_host.extend_from_slice(prefix);
-    let mut without = with_host.clone();
-    with_host.extend_from_slice(b";host=\"");
-    without.extend_from_slice(b"\r\n");
-    (with_host, without)
-}
-
 /// Puts each header of `set` in `h`, replacing any of the same name: what
 /// the HTTP/1.1 upstream client does while writing the request head, for
 /// the paths that go through a map.
@@ -144,34 +123,6 @@ pub fn set_headers(h: &mut HeaderMap, set: &[(&HeaderName, crate::upstream::h1::
             }
             SetField::Remove => {
                 h.remove(*name);
-            }
-            SetField::Line(pieces) => {
-                // `name: value` CRLF, in pieces.
-                let line: Vec<u8> = pieces.concat();
-                let value = line
-                    .iter()
-                    .position(|&b| b == b':')
-                    .map(|c| line[c + 1..].trim_ascii())
-                    .unwrap_or_default();
-                match HeaderValue::from_bytes(value) {
-                    Ok(v) => {
-                        h.insert(*name, v);
-                    }
-                    Err(_) => {
-                        h.remove(*name);
-                    }
-                }
-            }
-            SetField::Parts(parts) => {
-                let joined: Vec<u8> = parts.concat();
-                match HeaderValue::from_bytes(&joined) {
-                    Ok(v) => {
-                        h.insert(*name, v);
-                    }
-                    Err(_) => {
-                        h.remove(*name);
-                    }
-                }
             }
         }
     }

@@ -39,10 +39,6 @@ pub struct ConnCtx {
     /// The client's IP as an `X-Forwarded-For` element, formatted once per
     /// connection.
     peer_ip: HeaderValue,
-    /// The connection's `Forwarded` line up to the host (`forwarded:
-    /// for=…;proto=…;host="`), and its whole line for a request without
-    /// one, formatted once per connection.
-    forwarded_line: (Vec<u8>, Vec<u8>),
 }
 
 impl ConnCtx {
@@ -50,14 +46,7 @@ impl ConnCtx {
     pub fn new(shared: Arc<Shared>, peer: SocketAddr) -> Self {
         let ip = peer.ip().to_canonical().to_string();
         let peer_ip = HeaderValue::from_str(&ip).unwrap_or(HeaderValue::from_static("unknown"));
-        let proto = if shared.listener_tls { "https" } else { "http" };
-        let forwarded_line = headers::forwarded_lines(&headers::forwarded_prefix(peer.ip(), proto));
-        Self {
-            shared,
-            peer,
-            peer_ip,
-            forwarded_line,
-        }
+        Self { shared, peer, peer_ip }
     }
 
     fn scheme(&self) -> &'static str {

@@ -110,12 +110,6 @@ pub enum SetField<'a> {
     Remove,
     /// One line with this value.
     Value(&'a HeaderValue),
-    /// One line whose value is these pieces, concatenated (written
-    /// straight into the head: no per-request header value is allocated).
-    Parts(&'a [&'a [u8]]),
-    /// The whole field line, name and CRLF included, in pieces (for a line
-    /// whose start is formatted once per connection).
-    Line(&'a [&'a [u8]]),
 }
 
 /// Writes the head of a request to the upstream into `out`: the request
@@ -148,19 +142,6 @@ pub fn encode_request_head(
         match value {
             SetField::Remove => {}
             SetField::Value(v) => field(out, name, v),
-            SetField::Parts(parts) => {
-                out.extend_from_slice(name.as_str().as_bytes());
-                out.extend_from_slice(b": ");
-                for p in *parts {
-                    out.extend_from_slice(p);
-                }
-                out.extend_from_slice(b"\r\n");
-            }
-            SetField::Line(pieces) => {
-                for p in *pieces {
-                    out.extend_from_slice(p);
-                }
-            }
         }
     }
     if chunked {
