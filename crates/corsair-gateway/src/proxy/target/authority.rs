@@ -135,8 +135,47 @@ static HOST_BYTE: [u8; 256] = {
     t
 };
 
+/// What [`parse_host`] found in a valid name: enough to rebuild its
+/// [`Authority`] from the same bytes.
+#[derive(Debug, Clone, Copy)]
+struct Shape {
+    /// The end of the name (a trailing dot excluded).
+    name_end: usize,
+    port: Option<u16>,
+    upper: bool,
+    canonical_text: bool,
+}
+
+/// The longest host value remembered by [`LAST_HOST`].
+const REMEMBERED: usize = 64;
+
+thread_local! {
+    /// The last valid host name parsed on this thread (the bytes and what
+    /// they parse to). A worker's connections mostly name the same host, so
+    /// the next request usually costs a comparison instead of a parse.
+    static LAST_HOST: std::cell::RefCell<(usize, [u8; REMEMBERED], Option<Shape>)> =
+        const { std::cell::RefCell::new((0, [0; REMEMBERED], None)) };
+}
+
+impl Shape {
+    fn authority(self, v: &[u8]) -> Authority<'_> {
+        let host = &v[..self.name_end];
+        Authority {
+            name: if self.upper {
+                Cow::Owned(host.to_ascii_lowercase())
+            } else {
+                Cow::Borrowed(host)
+            },
+            port: self.port,
+            from_host: None,
+            canonical_text: self.canonical_text,
+        }
+    }
+}
+
 /// Parses `uri-host [":" port]` (see the module docs); `Ok(None)` for an
-/// empty value. One lean pass over the bytes for a name (the common case).
+/// empty value. One lean pass over the bytes for a name (the common case),
+/// none when the calling thread parsed the same bytes last.
 pub fn parse_host(v: &[u8]) -> Result<Option<Authority<'_>>, Refusal> {
     if v.is_empty() {
         return Ok(None);
@@ -144,6 +183,32 @@ pub fn parse_host(v: &[u8]) -> Result<Option<Authority<'_>>, Refusal> {
     if v[0] == b'[' {
         return parse_ip_literal(v).map(Some);
     }
+    if v.len() <= REMEMBERED {
+        let hit = LAST_HOST.with(|last| {
+            let last = last.borrow();
+            match last.2 {
+                Some(shape) if last.0 == v.len() && last.1[..v.len()] == *v => Some(shape),
+                _ => None,
+            }
+        });
+        if let Some(shape) = hit {
+            return Ok(Some(shape.authority(v)));
+        }
+    }
+    let shape = parse_name_shape(v)?;
+    if v.len() <= REMEMBERED {
+        LAST_HOST.with(|last| {
+            let mut last = last.borrow_mut();
+            last.0 = v.len();
+            last.1[..v.len()].copy_from_slice(v);
+            last.2 = Some(shape);
+        });
+    }
+    Ok(Some(shape.authority(v)))
+}
+
+/// Validates a host name with an optional port (see [`parse_host`]).
+fn parse_name_shape(v: &[u8]) -> Result<Shape, Refusal> {
     if v.len() > 253 + 6 {
         return Err(Refusal::InvalidHost);
     }
@@ -165,14 +230,10 @@ pub fn parse_host(v: &[u8]) -> Result<Option<Authority<'_>>, Refusal> {
         i += 1;
     }
     let end = i;
-    let mut host = &v[..end];
     let trailing_dot = label_start == end;
-    if trailing_dot {
-        // Empty, or ending in a dot: one trailing dot is the same name.
-        host = host
-            .strip_suffix(b".")
-            .filter(|h| !h.is_empty())
-            .ok_or(Refusal::InvalidHost)?;
+    // Empty, or ending in a dot: one trailing dot is the same name.
+    if trailing_dot && end < 2 {
+        return Err(Refusal::InvalidHost);
     }
     let (port, port_canonical) = if end < v.len() {
         let digits = &v[end + 1..];
@@ -180,17 +241,12 @@ pub fn parse_host(v: &[u8]) -> Result<Option<Authority<'_>>, Refusal> {
     } else {
         (None, true)
     };
-    let name = if upper {
-        Cow::Owned(host.to_ascii_lowercase())
-    } else {
-        Cow::Borrowed(host)
-    };
-    Ok(Some(Authority {
-        name,
+    Ok(Shape {
+        name_end: if trailing_dot { end - 1 } else { end },
         port,
-        from_host: None,
+        upper,
         canonical_text: !upper && !trailing_dot && port_canonical,
-    }))
+    })
 }
 
 /// `"[" IPv6address "]" [":" port]`.

@@ -268,3 +268,24 @@ fn long_hosts_are_refused() {
     let long = format!("{}.test", "a".repeat(300));
     assert_eq!(parse_host(long.as_bytes()), Err(Refusal::InvalidHost));
 }
+
+#[test]
+fn the_remembered_host_parses_as_the_first_time() {
+    for v in [
+        "a.test",
+        "A.Test.:8080",
+        "a.test:080",
+        "b.test:",
+        "127.0.0.1:39081",
+        "x",
+    ] {
+        let first = parse_host(v.as_bytes()).unwrap().unwrap();
+        let again = parse_host(v.as_bytes()).unwrap().unwrap();
+        assert_eq!(first, again, "{v}");
+    }
+    // A valid host remembered does not make an invalid one with the same
+    // prefix valid.
+    assert!(parse_host(b"a.test").is_ok());
+    assert_eq!(parse_host(b"a.test/x"), Err(Refusal::InvalidHost));
+    assert_eq!(parse_host(b"a.tes"), Ok(parse_host(b"a.tes").unwrap()));
+}
