@@ -104,7 +104,7 @@ def agent():
 
 
 def config_seeds():
-    with open(os.path.join(HERE, "..", "crates", "corsair-cli", "src", "default.toml"), encoding="utf-8") as f:
+    with open(os.path.join(HERE, "..", "crates", "corsair-gateway", "src", "config", "default.toml"), encoding="utf-8") as f:
         default = f.read()
     return [
         default,
@@ -162,7 +162,56 @@ def upstream_response_seeds():
     return out
 
 
+def h1_differential_seeds():
+    # A flags byte ('0'-'3': bit 0 = the first request is HEAD, bit 1 = the
+    # second is), then the upstream's bytes; what follows |LATE| arrives
+    # only once the client waits (see fuzz_targets/h1_differential.rs).
+    ok = b"HTTP/1.1 200 OK\r\n"
+    return [
+        b"0" + ok + b"content-length: 5\r\n\r\nhello",
+        b"0" + ok + b"transfer-encoding: chunked\r\n\r\n5;e=v\r\nhello\r\n0\r\nx-t: 1\r\nx-u: 2\r\n\r\n",
+        b"0" + ok + b"transfer-encoding: chunked\r\n\r\n5\r\nhel|LATE|lo\r\n0\r\n\r\n",
+        b"0" + ok + b"transfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nx-t: 1\n\n",
+        b"0" + ok + b"transfer-encoding: gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+        b"0" + ok + b"transfer-encoding: chunked, gzip\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+        b"1" + ok + b"content-length: 5\r\n\r\n|LATE|hello",
+        b"1" + ok + b"content-length: 5\r\n\r\nhello",
+        b"1" + ok + b"content-length: 0\r\n\r\n",
+        b"0HTTP/1.1 204 No Content\r\ncontent-length: 5\r\n\r\n|LATE|hello",
+        b"0HTTP/1.1 204 No Content\r\n\r\n",
+        b"0HTTP/1.1 304 Not Modified\r\ntransfer-encoding: chunked\r\n\r\n|LATE|5\r\nhello\r\n0\r\n\r\n",
+        b"0" + ok + b"\r\nuntil the end|LATE|and more",
+        b"0HTTP/1.0 200 OK\r\nconnection: keep-alive\r\ncontent-length: 2\r\n\r\nok",
+        b"0" + ok + b"connection: close\r\ncontent-length: 2\r\n\r\nok",
+        b"0HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nlink: </a.css>\r\n\r\n"
+        + ok + b"content-length: 2\r\n\r\nok",
+        b"0" + ok + b"content-length: 2\r\n\r\nok" + ok + b"content-length: 3\r\n\r\ntwo",
+        b"2" + ok + b"content-length: 2\r\n\r\nok|LATE|" + ok + b"content-length: 9\r\n\r\n",
+        b"0" + ok + b"content-length: 10\r\n\r\nhello|LATE|world",
+        b"0" + ok + b"content-length: 3, 3\r\ncontent-length: 3\r\n\r\nabc",
+        b"0" + ok + b"content-length: 2\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+        b"0HTTP/1.0 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+        b"0HTTP/1.1 101 Switching Protocols\r\nupgrade: x\r\n\r\n",
+        b"0" + ok + b"transfer-encoding: chunked\r\n\r\n\r\n",
+        b"3" + ok + b"transfer-encoding: chunked\r\n\r\n|LATE|" + ok + b"content-length: 4\r\n\r\n",
+        # A late "answer" after a HEAD whose head advertises a body: hyper
+        # reuses the connection and hands it to the second request.
+        b"1" + ok + b"content-length: 6\r\n\r\n|LATE|" + ok + b"content-length: 6\r\n\r\nmixed!",
+        # Where corsair's reader used to disagree with hyper's on the end of
+        # the body (both refused now): obs-text in Transfer-Encoding, and a
+        # trailer line ended by a bare LF.
+        b"0" + ok + b"transfer-encoding: \x80, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+        b"0" + ok + b"transfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nx-t: 1\n\r\n\r\n",
+        # Strictness hyper does not share: long lengths and chunk sizes.
+        b"0" + ok + b"content-length: 00000000000000000002\r\n\r\nok",
+        b"0" + ok + b"transfer-encoding: chunked\r\n\r\n00000000000000002\r\nok\r\n0\r\n\r\n",
+        b"0" + ok + b"transfer-encoding: chunked\r\n\r\n2;x=\"\xe9\"\r\nok\r\n0\r\n\r\n",
+    ]
+
+
 write("upstream_response", upstream_response_seeds())
+write("h1_differential", h1_differential_seeds())
+
 write("origin_pattern", PATTERNS)
 write("origin_differential", differential())
 write("acrh", acrh())

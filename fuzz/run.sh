@@ -29,7 +29,7 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
     cargo install cargo-fuzz --locked
 fi
 
-all_targets=(origin_pattern origin_differential acrh evaluate agent_headers config upstream_response)
+all_targets=(origin_pattern origin_differential acrh evaluate agent_headers config upstream_response h1_differential)
 if [ "$#" -gt 0 ]; then
     targets=("$@")
 else

@@ -35,8 +35,8 @@ fn oracle_path_covers(prefix: &str, path: &str) -> bool {
 
 fn oracle_route(c: &config::Config, host: Option<&str>, path: &str) -> Option<usize> {
     c.policies.iter().position(|p| {
-        let host_ok = p.hosts.is_empty()
-            || host.is_some_and(|h| p.hosts.iter().any(|x| x.eq_ignore_ascii_case(oracle_name(h))));
+        let host_ok =
+            p.hosts.is_empty() || host.is_some_and(|h| p.hosts.iter().any(|x| x.eq_ignore_ascii_case(oracle_name(h))));
         host_ok && oracle_path_covers(&p.path_prefix, path)
     })
 }
@@ -75,7 +75,9 @@ fuzz_target!(|data: &[u8]| {
                 paths.push(format!("{pp}?q"));
                 paths.push(pp.trim_end_matches('/').to_owned());
             }
-            let hosts: Vec<Option<&str>> = std::iter::once(None).chain(hosts.iter().map(|h| Some(h.as_str()))).collect();
+            let hosts: Vec<Option<&str>> = std::iter::once(None)
+                .chain(hosts.iter().map(|h| Some(h.as_str())))
+                .collect();
             for h in &hosts {
                 for path in &paths {
                     let got = c.route_indexed(*h, path).map(|(i, _)| i);

@@ -8,9 +8,10 @@
 //!
 //! Strict where leniency lets one response be read as two (RFC 9112 §6.3,
 //! §11.2): a `Transfer-Encoding` next to a `Content-Length`, differing or
-//! malformed lengths, a `Transfer-Encoding` on HTTP/1.0, a chunk-size line
-//! that is not `HEXDIG… [ws] [; ext] CRLF`, and a chunk not followed by
-//! CRLF are errors, never guesses. Every size is bounded: a response head
+//! malformed lengths, a `Transfer-Encoding` on HTTP/1.0 or with a byte
+//! outside visible ASCII, a chunk-size line that is not
+//! `HEXDIG… [ws] [; ext] CRLF`, a chunk not followed by CRLF, and a trailer
+//! line not ended by CRLF are errors, never guesses. Every size is bounded: a response head
 //! (interim heads included) at [`MAX_HEAD`] bytes and [`MAX_HEADERS`]
 //! fields, a chunk-size line at [`MAX_CHUNK_LINE`] bytes, trailers as a head.
 
@@ -51,6 +52,9 @@ pub enum ProtoError {
     LengthAndTransferEncoding,
     /// `Transfer-Encoding` on an HTTP/1.0 response.
     TransferEncodingOnHttp10,
+    /// A `Transfer-Encoding` value with a byte outside visible ASCII: not
+    /// a list of transfer codings.
+    BadTransferEncoding,
     /// A chunk-size line or a chunk's end that breaks the chunked coding.
     BadChunk,
 }
@@ -66,6 +70,7 @@ impl std::fmt::Display for ProtoError {
             ProtoError::BadContentLength => f.write_str("invalid Content-Length"),
             ProtoError::LengthAndTransferEncoding => f.write_str("both Content-Length and Transfer-Encoding"),
             ProtoError::TransferEncodingOnHttp10 => f.write_str("Transfer-Encoding on an HTTP/1.0 response"),
+            ProtoError::BadTransferEncoding => f.write_str("invalid Transfer-Encoding"),
             ProtoError::BadChunk => f.write_str("invalid chunked coding"),
         }
     }
@@ -275,6 +280,15 @@ fn framing(h: &HeaderMap, status: StatusCode, version: Version, head_request: bo
         if h.contains_key(header::CONTENT_LENGTH) {
             return Err(ProtoError::LengthAndTransferEncoding);
         }
+        // Transfer codings are tokens (RFC 9112 §7, RFC 9110 §5.6.2): a
+        // value with obs-text is no list of codings, and readers disagree
+        // on it (hyper's client reads no coding, hence a body delimited by
+        // the connection's close; a byte-wise reading finds `chunked` last
+        // and a body that ends much earlier). Found by the h1_differential
+        // fuzz target.
+        if h.get_all(header::TRANSFER_ENCODING).iter().any(|v| v.to_str().is_err()) {
+            return Err(ProtoError::BadTransferEncoding);
+        }
         let last = h
             .get_all(header::TRANSFER_ENCODING)
             .iter()
@@ -404,6 +418,15 @@ impl ChunkedDecoder {
                     let mut raw = [httparse::EMPTY_HEADER; MAX_HEADERS];
                     match httparse::parse_headers(buf, &mut raw) {
                         Ok(httparse::Status::Complete((len, fields))) => {
+                            // httparse also ends a line at a bare LF; a
+                            // reader that ends lines at CRLF only (hyper's
+                            // client) finds the end of the body elsewhere,
+                            // so either could be right: refuse (RFC 9112
+                            // §7.1.2 trailer lines end with CRLF). Found by
+                            // the h1_differential fuzz target.
+                            if has_bare_lf(&buf[..len]) {
+                                return Err(ProtoError::BadChunk);
+                            }
                             let mut trailers = HeaderMap::new();
                             for f in fields {
                                 let name =
@@ -427,6 +450,13 @@ impl ChunkedDecoder {
             }
         }
     }
+}
+
+/// Whether a LF in `s` is not preceded by a CR.
+fn has_bare_lf(s: &[u8]) -> bool {
+    s.iter()
+        .enumerate()
+        .any(|(i, &b)| b == b'\n' && (i == 0 || s[i - 1] != b'\r'))
 }
 
 /// `chunk-size [ws] [; chunk-ext] CR` (the line up to its LF): 1 to 16 hex

@@ -279,6 +279,12 @@ fn broken_chunked_bodies_are_errors() {
         b"-5\r\nhello\r\n0\r\n\r\n",
         b"0x5\r\nhello\r\n0\r\n\r\n",
         b"5\r\nhello\r\n0\r\nX Bad: 1\r\n\r\n",
+        // Trailer lines end with CRLF: httparse would end them (and the
+        // body) at a bare LF, hyper's client at the next CRLF CRLF.
+        b"5\r\nhello\r\n0\r\n\n",
+        b"5\r\nhello\r\n0\r\nX-T: 1\n\n",
+        b"5\r\nhello\r\n0\r\nX-T: 1\nX-U: 2\r\n\r\n",
+        b"5\r\nhello\r\n0\r\nX-T: 1\r\n\n",
     ] {
         assert!(dechunk(bad, 1).is_err(), "{}", String::from_utf8_lossy(bad));
         assert!(dechunk(bad, bad.len()).is_err(), "{}", String::from_utf8_lossy(bad));
@@ -294,4 +300,30 @@ fn broken_chunked_bodies_are_errors() {
     let mut buf = BytesMut::from(&b"000000000000000f\r\nabc"[..]);
     assert_eq!(d.decode(&mut buf).unwrap(), Decoded::Data(Bytes::from_static(b"abc")));
     assert_eq!(d.decode(&mut buf).unwrap(), Decoded::NeedMore);
+}
+
+#[test]
+fn a_transfer_encoding_outside_visible_ascii_is_refused() {
+    // hyper's client reads these as no transfer coding (a body up to the
+    // close), a byte-wise reader as chunked: two different ends.
+    let with_te = |te: &[u8]| {
+        let mut raw = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: ".to_vec();
+        raw.extend_from_slice(te);
+        raw.extend_from_slice(b"\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+        parse_response_head(&mut BytesMut::from(&raw[..]), false, &mut Vec::new()).map(|h| h.map(|h| h.framing))
+    };
+    for te in [&b"\x80, chunked"[..], b"gzip\xff, chunked", b"chunked\xe9"] {
+        assert_eq!(with_te(te), Err(ProtoError::BadTransferEncoding), "{te:?}");
+    }
+    assert_eq!(with_te(b"gzip,\tchunked"), Ok(Some(Framing::Chunked)));
+    assert_eq!(
+        framing_of("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: \u{e9}\r\n\r\n"),
+        Err(ProtoError::BadTransferEncoding),
+        "any line"
+    );
+    // An answer without a body (204) is not framed by it.
+    assert_eq!(
+        framing_of("HTTP/1.1 204 No Content\r\nTransfer-Encoding: \u{e9}\r\n\r\n"),
+        Ok(Framing::Empty)
+    );
 }
