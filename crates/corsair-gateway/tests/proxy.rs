@@ -665,8 +665,11 @@ async fn reload_under_traffic_loses_no_request() {
         gw.wait_log("config reload refused; the previous config keeps serving", 1, Duration::from_secs(5))
             .await;
         let problems = gw.logs_with("config problem");
+        // The policy is named by its `name`, the problem placed in the file.
         assert!(
-            problems.iter().any(|p| p["key"] == "policy[0].allow_origins[0]"),
+            problems
+                .iter()
+                .any(|p| p["key"] == "policy \"api\".allow_origins[0]" && p["line"].is_u64() && p["column"].is_u64()),
             "{problems:?}"
         );
         let before = b_allowed.load(Ordering::Relaxed);

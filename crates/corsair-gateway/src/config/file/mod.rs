@@ -1,6 +1,11 @@
-//! The config file: its TOML model (unknown keys are errors), loading and
-//! validation. Every problem is collected, not just the first, and reported
-//! with the file, the key and what is wrong.
+//! The config file: reading its TOML ([`read`]: unknown keys, types, and
+//! where each key sits), then validating every value, and the warnings
+//! ([`warnings`]). Every problem is collected, not just the first, and
+//! reported with the file, the line and column, the key and what is wrong.
+
+mod read;
+mod suggest;
+mod warnings;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -8,122 +13,199 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use corsair::PolicyConfig;
-use serde::Deserialize;
 
+use self::read::{FileConfig, Lines, Read};
 use super::{
     Config, ConfigFileError, EncodedSlashes, Limits, PathRules, Problem, RoutedPolicy, Semicolons, Tls, Upstream,
     BUILTIN_ECHO, MAX_WORKERS,
 };
 
-/// The file as written (serde model). Unknown keys are errors.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileConfig {
-    listen: Option<String>,
-    upstream: Option<String>,
-    workers: Option<u64>,
-    tls: Option<TlsTable>,
-    admin: Option<AdminTable>,
-    limits: Option<LimitsTable>,
-    paths: Option<PathsTable>,
-    upstream_ca: Option<PathBuf>,
-    #[serde(default)]
-    policy: Vec<PolicyTable>,
+/// Everything `corsair validate` reports about a config file: the config
+/// when the file has no error, and every problem, errors and warnings, in
+/// the order of the file (problems of the whole file first).
+#[derive(Debug)]
+pub struct Lint {
+    /// The file, as problems name it.
+    pub file: String,
+    /// The validated config, when there is no error (its
+    /// [`Config::warnings`] are the warnings of [`Lint::problems`]).
+    pub config: Option<Config>,
+    /// Every problem.
+    pub problems: Vec<Problem>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PathsTable {
-    merge_slashes: Option<bool>,
-    encoded_slashes: Option<String>,
-    semicolons: Option<String>,
-    case_sensitive: Option<bool>,
-}
+impl Lint {
+    /// The errors.
+    pub fn errors(&self) -> impl Iterator<Item = &Problem> {
+        self.problems.iter().filter(|p| p.is_error())
+    }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TlsTable {
-    cert: PathBuf,
-    key: PathBuf,
-}
+    /// The warnings.
+    pub fn warnings(&self) -> impl Iterator<Item = &Problem> {
+        self.problems.iter().filter(|p| !p.is_error())
+    }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AdminTable {
-    listen: String,
-}
+    /// The config, or every error.
+    pub fn into_result(self) -> Result<Config, ConfigFileError> {
+        match self.config {
+            Some(c) => Ok(c),
+            None => Err(ConfigFileError {
+                file: self.file,
+                problems: self.problems.into_iter().filter(Problem::is_error).collect(),
+            }),
+        }
+    }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct LimitsTable {
-    header_read_timeout: Option<u64>,
-    upstream_timeout: Option<u64>,
-    upstream_read_timeout: Option<u64>,
-    max_header_bytes: Option<u64>,
-    max_connections: Option<u64>,
-    shutdown_grace: Option<u64>,
-}
-
-/// One `[[policy]]` table: routing keys plus the CORS keys of
-/// [`corsair::PolicyConfig`].
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PolicyTable {
-    name: Option<String>,
-    #[serde(default)]
-    hosts: Vec<String>,
-    path_prefix: Option<String>,
-    #[serde(default)]
-    allow_origins: Vec<String>,
-    #[serde(default)]
-    allow_methods: Vec<String>,
-    #[serde(default)]
-    allow_headers: Vec<String>,
-    #[serde(default)]
-    expose_headers: Vec<String>,
-    #[serde(default)]
-    allow_credentials: bool,
-    max_age: Option<i64>,
-    #[serde(default)]
-    allow_private_network: bool,
-    #[serde(default)]
-    allow_insecure_origins: bool,
-    #[serde(default)]
-    debug: bool,
+    /// Whether the file could not be read at all (it does not exist, is not
+    /// readable): the only problem is then `cannot_read`.
+    pub fn unreadable(&self) -> bool {
+        self.problems.iter().any(|p| p.code == "cannot_read")
+    }
 }
 
 /// Reads and validates a config file.
 pub fn load(path: &Path) -> Result<Config, ConfigFileError> {
-    let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigFileError {
-        file: file.clone(),
-        problems: vec![Problem {
-            key: String::new(),
-            message: format!("cannot read the file: {e}"),
-        }],
-    })?;
-    parse(&text, &file, path.parent())
+    lint(path).into_result()
 }
 
 /// Parses and validates config text. `base` resolves relative TLS paths.
 pub fn parse(text: &str, file: &str, base: Option<&Path>) -> Result<Config, ConfigFileError> {
-    let fail = |problems| ConfigFileError {
-        file: file.to_owned(),
-        problems,
+    lint_text(text, file, base).into_result()
+}
+
+/// Reads and checks a config file: every error and every warning.
+pub fn lint(path: &Path) -> Lint {
+    let file = path.display().to_string();
+    let whole = |p: Problem| Lint {
+        file: file.clone(),
+        config: None,
+        problems: vec![p],
     };
-    let raw: FileConfig = toml::from_str(text).map_err(|e| {
-        fail(vec![Problem {
-            key: String::new(),
-            message: e.to_string(),
-        }])
-    })?;
-    let mut problems = Vec::new();
-    let mut p = |key: &str, message: String| {
-        problems.push(Problem {
-            key: key.to_owned(),
-            message,
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => return whole(Problem::new("", format!("cannot read the file: {e}")).with_code("cannot_read")),
+    };
+    match std::str::from_utf8(&bytes) {
+        Ok(text) => lint_text(text, &file, path.parent()),
+        Err(e) => {
+            // The place of the first byte that is not UTF-8.
+            let valid = String::from_utf8_lossy(&bytes[..e.valid_up_to()]).into_owned();
+            let (line, column) = Lines::new(&valid).position(valid.len());
+            whole(
+                Problem::new("", "the file is not UTF-8 text")
+                    .with_code("syntax")
+                    .at(line, column),
+            )
+        }
+    }
+}
+
+/// Checks config text: every error and every warning. `file` names it in
+/// problems, `base` resolves relative paths (the file's folder).
+pub fn lint_text(text: &str, file: &str, base: Option<&Path>) -> Lint {
+    let lines = Lines::new(text);
+    let at = |p: Problem, span: Option<std::ops::Range<usize>>| match span {
+        Some(s) => {
+            let (l, c) = lines.position(s.start);
+            p.at(l, c)
+        }
+        None => p,
+    };
+    let Read {
+        config: raw,
+        spans,
+        problems: read_problems,
+        unread,
+    } = match read::read(text) {
+        Ok(r) => r,
+        Err(syntax) => {
+            let (span, p) = *syntax;
+            return Lint {
+                file: file.to_owned(),
+                config: None,
+                problems: vec![at(p, span)],
+            };
+        }
+    };
+    let names = display_names(&raw);
+    let warnings = warnings::of(&raw);
+    let (config, semantic) = validate(raw, file, base);
+    // A value that could not be read (or a key that is missing because it
+    // was misspelt) makes no second problem of what follows from it.
+    let follows_from_unread = |key: &str| {
+        unread.iter().any(|u| {
+            key.strip_prefix(u.as_str())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
         })
     };
+    let mut problems: Vec<Problem> = read_problems.into_iter().map(|(span, p)| at(p, span)).collect();
+    for p in semantic.into_iter().chain(warnings) {
+        if p.is_error() && follows_from_unread(&p.key) {
+            continue;
+        }
+        let span = spans.find(&p.key);
+        problems.push(at(p, span));
+    }
+    for p in &mut problems {
+        p.key = display_key(&p.key, &names);
+    }
+    // In the order of the file; problems of the whole file first.
+    problems.sort_by_key(|p| (p.line.unwrap_or(0), p.column.unwrap_or(0)));
+    let config = match config {
+        Some(mut c) if !problems.iter().any(Problem::is_error) => {
+            c.warnings = problems.clone();
+            Some(c)
+        }
+        _ => None,
+    };
+    Lint {
+        file: file.to_owned(),
+        config,
+        problems,
+    }
+}
+
+/// How each policy is named in problem keys: `policy "api"` when it has a
+/// name of its own (not empty, not shared with another policy), else
+/// `policy[i]`.
+fn display_names(raw: &FileConfig) -> Vec<Option<String>> {
+    raw.policy
+        .iter()
+        .map(|t| {
+            t.name.as_ref().and_then(|n| {
+                let unique = raw.policy.iter().filter(|o| o.name.as_ref() == Some(n)).count() == 1;
+                (unique && !n.trim().is_empty()).then(|| format!("policy {n:?}"))
+            })
+        })
+        .collect()
+}
+
+/// `policy[1].allow_methods[0]` as a person reads it: `policy "api".allow_methods[0]`.
+fn display_key(key: &str, names: &[Option<String>]) -> String {
+    let Some(rest) = key.strip_prefix("policy[") else {
+        return key.to_owned();
+    };
+    let Some((index, tail)) = rest.split_once(']') else {
+        return key.to_owned();
+    };
+    match index
+        .parse::<usize>()
+        .ok()
+        .and_then(|i| names.get(i))
+        .and_then(Option::as_ref)
+    {
+        Some(name) => format!("{name}{tail}"),
+        None => key.to_owned(),
+    }
+}
+
+/// Validates the values of a file read without error, or collects every
+/// problem (keys in the index form, `policy[0].…`).
+fn validate(raw: FileConfig, file: &str, base: Option<&Path>) -> (Option<Config>, Vec<Problem>) {
+    let mut problems = Vec::new();
+    // The policy engine's errors, with their codes.
+    let mut coded = Vec::new();
+    let mut p = |key: &str, message: String| problems.push(Problem::new(key, message));
 
     let listen = match raw.listen.as_deref().unwrap_or("127.0.0.1:8080").parse::<SocketAddr>() {
         Ok(a) => Some(a),
@@ -165,28 +247,29 @@ pub fn parse(text: &str, file: &str, base: Option<&Path>) -> Result<Config, Conf
             }
         },
     };
-    let tls = raw.tls.map(|t| {
+    // A `[tls]` without `cert` or `key` was reported when read.
+    let tls = raw.tls.and_then(|t| {
         let resolve = |f: PathBuf| match base {
             Some(b) if f.is_relative() => b.join(f),
             _ => f,
         };
         let t = Tls {
-            cert: resolve(t.cert),
-            key: resolve(t.key),
+            cert: resolve(t.cert?),
+            key: resolve(t.key?),
         };
         for (key, f) in [("tls.cert", &t.cert), ("tls.key", &t.key)] {
             if let Err(e) = std::fs::metadata(f) {
                 p(key, format!("cannot read {}: {e}", f.display()));
             }
         }
-        t
+        Some(t)
     });
-    let admin = raw.admin.and_then(|a| match a.listen.parse::<SocketAddr>() {
+    let admin = raw.admin.and_then(|a| match a.parse::<SocketAddr>() {
         Ok(addr) => Some(addr),
         Err(_) => {
             p(
                 "admin.listen",
-                format!("{:?} is not an address such as `127.0.0.1:9090`", a.listen),
+                format!("{a:?} is not an address such as `127.0.0.1:9090`"),
             );
             None
         }
@@ -199,13 +282,12 @@ pub fn parse(text: &str, file: &str, base: Option<&Path>) -> Result<Config, Conf
     }
 
     let mut limits = Limits::default();
-    let l = raw.limits.unwrap_or_default();
-    let mut secs = |key: &str, v: Option<u64>, max: u64, slot: &mut Duration| {
+    let l = raw.limits;
+    let mut secs = |key: &str, v: Option<i64>, max: u64, slot: &mut Duration| {
         if let Some(v) = v {
-            if v == 0 || v > max {
-                p(key, format!("{v} is out of range: 1 to {max} seconds"));
-            } else {
-                *slot = Duration::from_secs(v);
+            match u64::try_from(v) {
+                Ok(s) if (1..=max).contains(&s) => *slot = Duration::from_secs(s),
+                _ => p(key, format!("{v} is out of range: 1 to {max} seconds")),
             }
         }
     };
@@ -250,7 +332,7 @@ pub fn parse(text: &str, file: &str, base: Option<&Path>) -> Result<Config, Conf
     }
 
     let mut paths = PathRules::default();
-    let pt = raw.paths.unwrap_or_default();
+    let pt = raw.paths;
     if let Some(v) = pt.merge_slashes {
         paths.merge_slashes = v;
     }
@@ -365,14 +447,15 @@ pub fn parse(text: &str, file: &str, base: Option<&Path>) -> Result<Config, Conf
                         Some(v) => format!("{v:?}: {}", e.message),
                         None => e.message.clone(),
                     };
-                    p(&format!("{prefix}.{}", e.key), msg);
+                    coded.push(Problem::new(format!("{prefix}.{}", e.key), msg).with_code(e.code()));
                 }
             }
         }
     }
 
-    match (listen, upstream) {
-        (Some(listen), Some(upstream)) if problems.is_empty() => Ok(Config {
+    problems.extend(coded);
+    let config = match (listen, upstream) {
+        (Some(listen), Some(upstream)) if problems.is_empty() => Some(Config {
             source: file.to_owned(),
             listen,
             upstream,
@@ -383,9 +466,11 @@ pub fn parse(text: &str, file: &str, base: Option<&Path>) -> Result<Config, Conf
             paths,
             upstream_ca,
             policies,
+            warnings: Vec::new(),
         }),
-        _ => Err(fail(problems)),
-    }
+        _ => None,
+    };
+    (config, problems)
 }
 
 /// Parses an `upstream` value given outside the file (`corsair serve --upstream`).
