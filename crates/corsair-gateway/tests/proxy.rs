@@ -724,3 +724,25 @@ async fn replaced_configs_take_effect_at_once_and_are_logged() {
     })
     .await;
 }
+
+/// What the config probably does not mean is logged when it is loaded, and the
+/// gateway serves anyway.
+#[test]
+fn config_warnings_are_logged_and_served() {
+    let gw = TestGateway::start(
+        r#"
+listen = "127.0.0.1:0"
+upstream = "builtin:echo"
+
+[[policy]]
+name = "api"
+allow_origins = ["https://app.example.com"]
+allow_methods = ["GET", "Patch"]
+"#,
+    );
+    let warnings = gw.logs_with("config warning");
+    assert_eq!(warnings.len(), 1, "{}", gw.logs());
+    assert_eq!(warnings[0]["key"], "policy \"api\".allow_methods[1]");
+    assert_eq!(warnings[0]["code"], "method_case");
+    assert_eq!(warnings[0]["line"], 8);
+}
