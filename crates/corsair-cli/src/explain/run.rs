@@ -309,7 +309,11 @@ fn settle(e: &mut Explained, p: &Parsed, report: Report) {
                 (None, None) => f.fix.clone(),
             };
             if let Some(c) = &report.cause {
-                e.findings.push(format!("asked part by part: {}", c.conclusion));
+                let conclusion = match e.mode {
+                    Mode::Policy => c.conclusion.replacen("the server", "the policy", 1),
+                    _ => c.conclusion.clone(),
+                };
+                e.findings.push(format!("asked part by part: {conclusion}"));
             }
         }
     }
@@ -364,7 +368,12 @@ impl Explained {
         let _ = writeln!(s, "\ncheck: {}", self.check);
         let _ = writeln!(s, "why:   {}", self.explanation);
         if !self.causes.is_empty() {
-            let _ = writeln!(s, "possible causes:");
+            let heading = if self.mode == Mode::Message {
+                "possible causes:"
+            } else {
+                "possible causes (from the message alone):"
+            };
+            let _ = writeln!(s, "{heading}");
             for c in &self.causes {
                 let _ = writeln!(s, "  - {c}");
             }

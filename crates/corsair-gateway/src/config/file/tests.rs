@@ -1,6 +1,7 @@
 //! Unit tests of the parent module.
 
 use super::*;
+use crate::config::Upstream;
 
 fn problems(text: &str) -> Vec<String> {
     parse(text, "test.toml", None)
