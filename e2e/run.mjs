@@ -14,7 +14,11 @@
 //   - whether the actual request reached the upstream (a refused preflight
 //     must keep it from ever arriving), whether a preflight was sent, and which
 //     response headers the script could read.
-// Then preflight caching (max_age) is checked by counting preflights at the
+// Then, for every cell the browser blocked on the gateway, Chromium's console
+// line goes to `corsair explain --policy`, which must name Chromium's error
+// (as DevTools' own CORS issue names it) and the rejection the gateway logged
+// (or the browser's own rule, when the gateway rejected nothing). Then
+// preflight caching (max_age) is checked by counting preflights at the
 // gateway's /metrics and at the tower app.
 //
 // Run it with `bash e2e/run.sh` (installs Chromium, builds the binaries).
@@ -39,7 +43,7 @@ const CORSAIR_BIN = process.env.CORSAIR_BIN || path.join(TARGET, 'debug', 'corsa
 const E2E_APP_BIN = process.env.E2E_APP_BIN || path.join(TARGET, 'debug', 'examples', 'e2e_app');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const REQUIRE_ALL = process.env.E2E_REQUIRE_ALL === '1';
-const DEADLINE_S = Number(process.env.E2E_DEADLINE_S || 420);
+const DEADLINE_S = Number(process.env.E2E_DEADLINE_S || 600);
 const T0 = Date.now();
 const WORK = fs.mkdtempSync(path.join(os.tmpdir(), 'corsair-e2e-'));
 
@@ -132,10 +136,10 @@ async function freePorts(n) {
 }
 
 /** Spawns a long-running child, its output in WORK/<name>.log. */
-function startChild(name, bin, args) {
+function startChild(name, bin, args, env = {}) {
   const logPath = path.join(WORK, `${name}.log`);
   const out = fs.openSync(logPath, 'a');
-  const child = spawn(bin, args, { stdio: ['ignore', out, out], env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' } });
+  const child = spawn(bin, args, { stdio: ['ignore', out, out], env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn', ...env } });
   fs.closeSync(out);
   children.add(child);
   child.name = name;
@@ -355,6 +359,20 @@ function makePolicies(P) {
       allow_headers: ['*', 'authorization'],
       expose_headers: ['*'],
     },
+    // Debug mode: a preflight refused on its method or a header, from an
+    // allowed origin, gets 204 with Access-Control-Allow-Origin, so that
+    // Chromium names the method or the header in its console.
+    {
+      name: 'debug',
+      path_prefix: '/debug',
+      allow_origins: [`http://app.example.com:${pp}`],
+      allow_insecure_origins: true,
+      allow_credentials: true,
+      allow_methods: ['PUT', 'DELETE'],
+      allow_headers: ['x-custom'],
+      expose_headers: ['x-request-id'],
+      debug: true,
+    },
     // Only for the preflight-cache phase.
     {
       name: 'no-cache',
@@ -463,7 +481,7 @@ async function runInPage({ cells, concurrency }) {
   return out;
 }
 
-async function runCellsInBrowser(context, cells) {
+async function runCellsInBrowser(context, cells, recorder = null) {
   const byOrigin = new Map();
   for (const c of cells) {
     if (!byOrigin.has(c.origin)) byOrigin.set(c.origin, []);
@@ -473,6 +491,7 @@ async function runCellsInBrowser(context, cells) {
   await Promise.all(
     [...byOrigin].map(async ([origin, list]) => {
       const page = await context.newPage();
+      if (recorder) await recorder.attach(page);
       try {
         await page.goto(`${origin}/`, { timeout: 30000 });
         const got = await page.evaluate(runInPage, {
@@ -593,6 +612,7 @@ function printTable(title, policies, origins, rows) {
       `expose ${(p.expose_headers || []).join(',') || '-'}`,
       p.allow_credentials ? 'credentials' : 'no credentials',
       p.max_age !== undefined ? `max_age ${p.max_age}` : null,
+      p.debug ? 'debug mode' : null,
     ].filter(Boolean);
     say(`\n--- policy "${p.name}" (${p.path_prefix}): ${desc.join('; ')}`);
     const hdr = HEADER_SETS.map((h) => h.id.padEnd(W)).join('');
@@ -612,6 +632,142 @@ function printTable(title, policies, origins, rows) {
       }
     }
   }
+}
+
+// ---------------------------------------------------------------------------
+// Part: corsair explain against Chromium's own words.
+//
+// For every cell the browser blocked on the gateway half of the matrix, the
+// console line Chromium printed ("Access to fetch at ... has been blocked by
+// CORS policy: ...") goes to `corsair explain --policy <config>` with the
+// cell's method, headers and credentials. It must:
+//   - understand the line, and name the same error as Chromium's own
+//     DevTools issue for that request (Audits.issueAdded, CorsIssue:
+//     corsErrorStatus.corsError, turned into snake_case);
+//   - name the rejection the gateway made for that request (its log line
+//     `CORS request rejected`, field `reason`), or none when the gateway
+//     made none (then the browser's own rule refused it, e.g. `*` with
+//     credentials: explain must say `refused_by: browser`);
+//   - reach, with the engine, the error of the message (`consistent`).
+
+/** Records console lines and CORS issues by request URL. */
+function makeConsoleRecorder() {
+  const messages = new Map(); // url -> [text]
+  const issues = new Map(); // url -> { corsError, failedParameter }
+  let lines = 0;
+  const note = (text) => {
+    const m = /Access to [^']* at '([^']+)'/.exec(text);
+    if (!m || !/has been blocked by CORS policy/.test(text)) return;
+    lines++;
+    if (!messages.has(m[1])) messages.set(m[1], []);
+    messages.get(m[1]).push(text);
+  };
+  return {
+    messages,
+    issues,
+    lines: () => lines,
+    async attach(page) {
+      page.on('console', (msg) => note(msg.text()));
+      try {
+        const cdp = await page.context().newCDPSession(page);
+        cdp.on('Audits.issueAdded', ({ issue }) => {
+          const d = issue && issue.code === 'CorsIssue' ? issue.details.corsIssueDetails : null;
+          if (d && !d.isWarning && d.request && d.corsErrorStatus) issues.set(d.request.url, d.corsErrorStatus);
+        });
+        await cdp.send('Audits.enable');
+      } catch (e) {
+        say(`(no DevTools issues: ${e.message})`);
+      }
+    },
+  };
+}
+
+/** `PreflightMissingAllowOriginHeader` -> `preflight_missing_allow_origin_header`. */
+const snake = (name) => name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+
+/** The gateways' rejections, by request path: `reason` of `CORS request rejected`. */
+function gatewayRejections(gateways) {
+  const byPath = new Map();
+  for (const g of [gateways.http, gateways.tls]) {
+    for (const line of fs.readFileSync(g.logPath, 'utf8').split('\n')) {
+      if (!line.startsWith('{')) continue;
+      let v;
+      try {
+        v = JSON.parse(line);
+      } catch {
+        continue;
+      }
+      if (v.message === 'CORS request rejected' && !byPath.has(v.path)) byPath.set(v.path, v.reason);
+    }
+  }
+  return byPath;
+}
+
+function explainArgs(cell, message, configPath) {
+  const args = ['explain', message, '--method', cell.method];
+  for (const [k, v] of Object.entries(cell.headers)) args.push('--header', `${k}: ${v}`);
+  if (cell.body != null && !Object.keys(cell.headers).some((k) => k.toLowerCase() === 'content-type')) {
+    args.push('--body-type', 'text/plain;charset=UTF-8');
+  }
+  if (cell.credentials === 'include') args.push('--credentials');
+  args.push('--policy', configPath, '--format', 'json');
+  return args;
+}
+
+async function explainPart({ run: gatewayRun, httpCfg, gateways, rec }) {
+  say('\n=== corsair explain: Chromium\'s console message for every blocked case of the gateway matrix');
+  const rejected = gatewayRejections(gateways);
+  const blocked = gatewayRun.cells.filter((c) => gatewayRun.results.get(c.id) && !gatewayRun.results.get(c.id).ok);
+  say(`${blocked.length} blocked cells; ${rec.lines()} console lines and ${rec.issues.size} DevTools CORS issues recorded; ${rejected.size} rejections logged by the gateways`);
+  const t = Date.now();
+  const outcomes = await pool(blocked, 6, async (cell) => {
+    const problems = [];
+    const message = (rec.messages.get(cell.url) || [])[0];
+    const issue = rec.issues.get(cell.url);
+    const want = rejected.has(cell.pathname) ? rejected.get(cell.pathname) : null;
+    if (!message) return { cell, problems: ['Chromium printed no CORS console line for it'], want };
+    const r = await run(CORSAIR_BIN, explainArgs(cell, message, httpCfg));
+    let json = null;
+    try {
+      json = JSON.parse(r.stdout);
+    } catch {}
+    if (r.code !== 0 || !json || json.understood !== true) {
+      return { cell, message, want, problems: [`corsair explain: exit ${r.code}: ${(r.stderr || r.stdout).trim().split('\n')[0]}`] };
+    }
+    if (issue && json.error !== snake(issue.corsError)) problems.push(`error ${json.error}, Chromium's DevTools issue says ${snake(issue.corsError)}`);
+    if (!issue) problems.push('no DevTools CORS issue recorded for it');
+    if (json.rejection !== want) problems.push(`rejection ${json.rejection}, the gateway logged ${want}`);
+    if (want === null && json.refused_by !== 'browser') problems.push(`no rejection, but refused_by is ${json.refused_by} (the browser's own rule)`);
+    if (want !== null && json.refused_by !== 'policy') problems.push(`the gateway rejected it, but refused_by is ${json.refused_by}`);
+    if (json.consistent !== true) problems.push(`the engine reaches ${json.simulated_error}, not the message's ${json.error}`);
+    return { cell, message, want, json, problems };
+  });
+  say(`corsair explain: ${blocked.length} runs in ${((Date.now() - t) / 1000).toFixed(1)}s`);
+  // What the blocked cases were, by Chromium's error and the policy's rejection.
+  const tally = new Map();
+  for (const o of outcomes) {
+    const key = `${(o.json && o.json.error) || '?'} | ${o.want || '(none: the browser\'s own rule)'}`;
+    const t0 = tally.get(key) || { n: 0, bad: 0 };
+    t0.n++;
+    if (o.problems.length) t0.bad++;
+    tally.set(key, t0);
+  }
+  say(`${'Chromium error | rejection the gateway logged'.padEnd(78)}cells  disagreeing`);
+  for (const [k, v] of [...tally].sort((a, b) => b[1].n - a[1].n)) say(`${k.padEnd(78)}${String(v.n).padStart(5)}  ${v.bad}`);
+  let agree = 0;
+  for (const o of outcomes) {
+    if (o.problems.length) {
+      summary.failed++;
+      failures.push({
+        label: `corsair explain: policy ${o.cell.policy.name}, origin ${o.cell.origin}, ${o.cell.method} ${JSON.stringify(o.cell.headers)} credentials ${o.cell.credentials}\n    message: ${o.message || '-'}\n    command: corsair ${explainArgs(o.cell, o.message || '', httpCfg).map((a) => (/[\s*;'"]/.test(a) ? JSON.stringify(a) : a)).join(' ')}`,
+        problems: o.problems,
+      });
+    } else {
+      agree++;
+      summary.passed++;
+    }
+  }
+  say(`corsair explain agrees with Chromium and the gateway on ${agree} of ${blocked.length} blocked cells`);
 }
 
 // ---------------------------------------------------------------------------
@@ -680,8 +836,11 @@ async function main() {
   // The gateways, if `corsair serve` exists in this build.
   let gateways = null;
   {
-    const g1 = startChild('gateway-http', CORSAIR_BIN, ['serve', '--config', httpCfg]);
-    const g2 = startChild('gateway-tls', CORSAIR_BIN, ['serve', '--config', tlsCfg]);
+    // Each rejection is logged (JSON, `CORS request rejected` with its `reason`):
+    // the explain part compares corsair explain's answer with it.
+    const rejections = { RUST_LOG: 'warn,corsair::cors=info' };
+    const g1 = startChild('gateway-http', CORSAIR_BIN, ['serve', '--config', httpCfg, '--log-format', 'json'], rejections);
+    const g2 = startChild('gateway-tls', CORSAIR_BIN, ['serve', '--config', tlsCfg, '--log-format', 'json'], rejections);
     const [r1, r2] = await Promise.all([waitReady(g1, gp), waitReady(g2, gtp)]);
     const log1 = tail(g1.logPath);
     if (!r1.ok && /not available in this build/.test(log1)) {
@@ -781,6 +940,10 @@ async function main() {
     });
   }
 
+  // Chromium's console lines and DevTools CORS issues, recorded for the
+  // gateway's cells (the explain part reads them).
+  const consoleRecorder = makeConsoleRecorder();
+
   // corsair check: one prediction per distinct cell (the same for every
   // server), computed while the browser works.
   const serverCells = servers.map((server) => buildCells(server));
@@ -801,7 +964,7 @@ async function main() {
     const cells = serverCells[k];
     const t = Date.now();
     const before = server.gateway ? await Promise.all([gatewayPreflights(ga), gatewayPreflights(gta)]) : null;
-    const results = await runCellsInBrowser(context, cells);
+    const results = await runCellsInBrowser(context, cells, server.gateway ? consoleRecorder : null);
     const seconds = (Date.now() - t) / 1000;
     await sleep(200); // let the last counters settle
     const counts = await server.counts();
@@ -855,6 +1018,11 @@ async function main() {
   }
   if (!gateways) skip('corsair serve', 'not available in this build: the gateway half of the matrix, the TLS origins through [tls] and the /metrics preflight counts did not run', matrixPolicies.length * origins.length * METHODS.length * HEADER_SETS.length * CREDENTIALS.length);
   if (!checkAvailable) skip('corsair check', 'not available in this build: no prediction was compared', matrixPolicies.length * origins.length * METHODS.length * HEADER_SETS.length * CREDENTIALS.length);
+
+  // ---- corsair explain on Chromium's own console messages.
+  const gatewayRun = observed.find((o) => o.server.gateway);
+  if (gatewayRun) await explainPart({ run: gatewayRun, httpCfg, gateways, rec: consoleRecorder });
+  else skip('corsair explain', 'needs the gateway half of the matrix (its rejection log is the reference)', 1);
 
   // ---- Preflight caching.
   say(`matrix done; ${elapsed()}`);

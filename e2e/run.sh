@@ -7,7 +7,9 @@
 # npm packages with `npm ci`), builds the `corsair` binary and the `e2e_app`
 # example with cargo, then runs e2e/run.mjs. Node.js and npm must be on the
 # machine. Exit status: 0 when Chromium, the policies' intent and
-# `corsair check` agree on every cell, 1 otherwise.
+# `corsair check` agree on every cell, and `corsair explain` reads Chromium's
+# console message of every blocked cell as Chromium and the gateway do; 1
+# otherwise.
 #
 # Environment: CHROMIUM (default /usr/bin/chromium), CARGO_TARGET_DIR,
 # E2E_REQUIRE_ALL=1 (a part skipped because a subcommand is missing fails),

@@ -20,6 +20,8 @@ macro_rules! out {
 mod audit;
 mod check;
 mod client;
+mod explain;
+mod help;
 mod report;
 mod serve;
 mod validate;
@@ -31,7 +33,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// corsair: CORS that is correct, fast and restrictive by default.
 #[derive(Debug, Parser)]
-#[command(name = "corsair", version, about, long_about = None)]
+#[command(name = "corsair", version, about, long_about = None, after_help = help::MAIN)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -40,12 +42,19 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the CORS gateway: a reverse proxy that applies corsair policies to an upstream.
+    #[command(after_help = help::SERVE)]
     Serve(ServeArgs),
     /// Would a browser allow this cross-origin request? If not, why, and what to change.
+    #[command(after_help = help::CHECK)]
     Check(CheckArgs),
+    /// Turn a browser's CORS console message into the failed check, its cause and the fix.
+    #[command(after_help = help::EXPLAIN)]
+    Explain(ExplainArgs),
     /// Probe a live URL for dangerous CORS configurations.
+    #[command(after_help = help::AUDIT)]
     Audit(AuditArgs),
-    /// Lint a config file: every error, with the file, the key and the problem.
+    /// Lint a config file: every error and warning, with its line, column and key.
+    #[command(after_help = help::VALIDATE)]
     Validate(ValidateArgs),
     /// Config helpers.
     #[command(subcommand)]
@@ -93,10 +102,11 @@ pub struct ServeArgs {
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// The URL the page would fetch.
-    pub url: String,
+    #[arg(required_unless_present = "har")]
+    pub url: Option<String>,
     /// The page's origin, e.g. `https://app.example.com`.
-    #[arg(long)]
-    pub origin: String,
+    #[arg(long, required_unless_present = "har")]
+    pub origin: Option<String>,
     /// The request method (normalized as `fetch()` does).
     #[arg(long, default_value = "GET")]
     pub method: String,
@@ -112,6 +122,46 @@ pub struct CheckArgs {
     /// Decide offline against this corsair config file instead of the network.
     #[arg(long)]
     pub policy: Option<PathBuf>,
+    /// Also send the actual request when its method is not GET or HEAD (it may change
+    /// state on the server); without it, check stops after the preflight.
+    #[arg(long)]
+    pub send: bool,
+    /// Decide every cross-origin request of a DevTools HAR export, offline.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["url", "origin", "policy", "send", "headers", "body_type", "credentials"])]
+    pub har: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// Arguments of `corsair explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The browser's console message (Chromium's line, Firefox's, or its `Reason:`
+    /// identifier, Safari's); read from standard input when absent or `-`.
+    pub message: Option<String>,
+    /// The request's method, which the message does not name (normalized as `fetch()` does).
+    #[arg(long)]
+    pub method: Option<String>,
+    /// A request header the script set, `Name: value`; repeatable.
+    #[arg(long = "header", short = 'H')]
+    pub headers: Vec<String>,
+    /// The request was sent with credentials (`credentials: "include"`).
+    #[arg(long)]
+    pub credentials: bool,
+    /// The MIME type of the request body (sets `Content-Type`).
+    #[arg(long)]
+    pub body_type: Option<String>,
+    /// The page's origin, for messages that do not name it (Firefox's).
+    #[arg(long)]
+    pub origin: Option<String>,
+    /// Run the request the message describes through this corsair config file and name
+    /// the real rejection and the key to change.
+    #[arg(long, conflicts_with = "probe")]
+    pub policy: Option<PathBuf>,
+    /// Ask the live URL, as `check` does (only safe requests: the preflight, GET, HEAD).
+    #[arg(long)]
+    pub probe: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -135,11 +185,15 @@ pub struct AuditArgs {
 pub struct ValidateArgs {
     /// The config file to lint.
     pub file: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 #[derive(Debug, Subcommand)]
 enum ConfigCommand {
     /// Print the embedded default config as a commented TOML file.
+    #[command(after_help = help::CONFIG_DEFAULT)]
     Default,
 }
 
@@ -148,6 +202,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Serve(args) => serve::run(args),
         Command::Check(args) => check::run(args),
+        Command::Explain(args) => explain::run(args),
         Command::Audit(args) => audit::run(args),
         Command::Validate(args) => validate::run(args),
         Command::Config(ConfigCommand::Default) => {

@@ -85,6 +85,27 @@ impl HeaderList {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// The lines back as a header map (each character of a value is the byte of the
+    /// same number, so the bytes received come back; a line that is not a valid
+    /// header is left out).
+    pub fn to_map(&self) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for line in &self.0 {
+            let bytes: Vec<u8> = line
+                .value
+                .chars()
+                .filter_map(|c| u8::try_from(u32::from(c)).ok())
+                .collect();
+            if let (Ok(n), Ok(v)) = (
+                http::HeaderName::from_bytes(line.name.as_bytes()),
+                http::HeaderValue::from_bytes(&bytes),
+            ) {
+                map.append(n, v);
+            }
+        }
+        map
+    }
 }
 
 /// A report as pretty-printed JSON. The reports are plain structs, strings and numbers,

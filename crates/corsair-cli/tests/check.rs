@@ -127,10 +127,11 @@ fn put_with_custom_header_is_preflighted_and_allowed() {
     let (srv, seen) = server(allowing);
     let (run, json) = check(
         &url_of(&srv),
-        &["--method", "put", "-H", "X-Token: abc", "--credentials"],
+        &["--method", "put", "-H", "X-Token: abc", "--credentials", "--send"],
     );
     assert_eq!(run.code, 0, "{}", run.stdout);
     assert_eq!(json["allowed"], true);
+    assert_eq!(json["not_sent"], Value::Null);
     let pf = &json["preflight"];
     assert_eq!(pf["status"], 204);
     assert_eq!(pf["request"]["method"], "OPTIONS");
@@ -157,11 +158,21 @@ fn rejected_preflight_stops_before_the_actual_request() {
             Reply::for_method(method, h(&[("access-control-allow-origin", "*")]))
         }
     });
-    let (run, json) = check(&url_of(&srv), &["--method", "DELETE"]);
+    let (run, json) = check(&url_of(&srv), &["--method", "DELETE", "--send"]);
     assert_blocked(&run, &json, "missing-allow-origin");
     assert_eq!(json["preflight"]["status"], 403);
     assert_eq!(json["actual"], Value::Null);
-    assert_eq!(methods(&seen), ["OPTIONS"], "the DELETE must never be sent");
+    let sent = methods(&seen);
+    assert_eq!(sent[0], "OPTIONS");
+    assert!(
+        !sent.contains(&"DELETE".to_owned()),
+        "the DELETE must never be sent: {sent:?}"
+    );
+    // Finding the cause took safe requests only.
+    assert!(sent.iter().all(|m| m == "OPTIONS" || m == "GET"), "{sent:?}");
+    let probes = json["cause"]["probes"].as_array().expect("probes");
+    assert_eq!(probes.len() + 1, sent.len(), "{json:#}");
+    assert!(probes.iter().all(|p| p["kind"] == "probe"));
 }
 
 #[test]

@@ -217,4 +217,16 @@ pub fn log_policies(c: &Config) {
             "policy"
         );
     }
+    // What the file probably does not mean: accepted, but said.
+    for w in &c.warnings {
+        warn!(
+            file = %c.source,
+            line = w.line,
+            column = w.column,
+            key = %w.key,
+            code = w.code,
+            warning = %w.message,
+            "config warning"
+        );
+    }
 }

@@ -665,8 +665,11 @@ async fn reload_under_traffic_loses_no_request() {
         gw.wait_log("config reload refused; the previous config keeps serving", 1, Duration::from_secs(5))
             .await;
         let problems = gw.logs_with("config problem");
+        // The policy is named by its `name`, the problem placed in the file.
         assert!(
-            problems.iter().any(|p| p["key"] == "policy[0].allow_origins[0]"),
+            problems
+                .iter()
+                .any(|p| p["key"] == "policy \"api\".allow_origins[0]" && p["line"].is_u64() && p["column"].is_u64()),
             "{problems:?}"
         );
         let before = b_allowed.load(Ordering::Relaxed);
@@ -720,4 +723,26 @@ async fn replaced_configs_take_effect_at_once_and_are_logged() {
         assert_eq!(gw.logs_with(restart).len(), 1, "{}", gw.logs());
     })
     .await;
+}
+
+/// What the config probably does not mean is logged when it is loaded, and the
+/// gateway serves anyway.
+#[test]
+fn config_warnings_are_logged_and_served() {
+    let gw = TestGateway::start(
+        r#"
+listen = "127.0.0.1:0"
+upstream = "builtin:echo"
+
+[[policy]]
+name = "api"
+allow_origins = ["https://app.example.com"]
+allow_methods = ["GET", "Patch"]
+"#,
+    );
+    let warnings = gw.logs_with("config warning");
+    assert_eq!(warnings.len(), 1, "{}", gw.logs());
+    assert_eq!(warnings[0]["key"], "policy \"api\".allow_methods[1]");
+    assert_eq!(warnings[0]["code"], "method_case");
+    assert_eq!(warnings[0]["line"], 8);
 }

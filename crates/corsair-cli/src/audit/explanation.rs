@@ -8,7 +8,7 @@ use serde::{Serialize, Serializer};
 use super::analysis::{grant, tokens, Grant};
 use super::findings::Id;
 use super::origin::Origin;
-use super::probes::{Probe, ProbeKind, EVIL_DOMAIN, PROBE_METHOD, PROBE_REQUEST_HEADERS};
+use super::probes::{Probe, ProbeKind, EVIL_DOMAIN, MISSING_SEGMENT, PROBE_METHOD, PROBE_REQUEST_HEADERS};
 
 /// One finding's paragraph: what the probe showed and why it matters (`text`), and what
 /// to change (`fix`). Shown, and serialized, as `"{text} Fix: {fix}"`.
@@ -204,38 +204,225 @@ pub(crate) fn explain(id: Id, e: &Evidence<'_>) -> Explanation {
                     .to_owned(),
             )
         }
-        Id::PreflightReflectsAnything => {
-            let g = grant(e.headers, o);
-            let who = if g == Grant::Exact {
-                format!("the untrusted origin `{o}`")
-            } else {
-                "every origin (`*`)".to_owned()
-            };
-            let danger = if g == Grant::Exact && creds {
-                "any site can send PUT, DELETE and custom-header requests (including \
-                 `Authorization` and anti-CSRF headers) with the victim's cookies and read the \
-                 answers"
-            } else if g == Grant::Exact {
-                "any site can send arbitrary methods and headers (including `Authorization`) \
-                 from the victim's browser and read the answers"
-            } else {
-                "any site can send arbitrary methods and custom headers without credentials; \
-                 harmless for a truly public API, but it is a blanket approval rather than a \
-                 policy"
-            };
-            (
-                format!(
-                    "A preflight from {who} asking for the made-up method `{PROBE_METHOD}` and the \
-                     headers `{PROBE_REQUEST_HEADERS}` was approved: the server echoes what the \
-                     preflight asks for instead of checking it, so {danger}."
-                ),
-                "answer preflights only for allow-listed origins, with a fixed list of methods and \
-                 request headers."
-                    .to_owned(),
-            )
-        }
+        Id::PortBypass => (
+            format!(
+                "The server grants `{o}`, the trusted `{trusted}` on another port{with_creds}. Its origin check \
+                 ignores the port, so any service on another port of that host (a test server, another \
+                 tenant's application, anything an attacker can start there) can {read}."
+            ),
+            "compare the port too: list each trusted origin with its exact port (scheme, host and port), \
+             and nothing else."
+                .to_owned(),
+        ),
+        Id::LocalOrigin => (
+            format!(
+                "The server grants `{o}`, an origin on the user's own machine or local network{with_creds}. Any \
+                 page served from there (a development server, a local tool, malware, a device on the same \
+                 network) can {read}."
+            ),
+            "remove localhost, loopback and private-network origins from the production allow-list; if \
+             development needs them, allow them only in a development configuration."
+                .to_owned(),
+        ),
+        // These classes are explained from what their analysis found (see the functions
+        // below); this text is never the one reported for them.
+        _ => (
+            format!("The response to `Origin: {o}` shows the class `{id}`."),
+            "see the finding's class in the documentation.".to_owned(),
+        ),
     };
     Explanation { text, fix }
+}
+
+/// What a 2xx answer to the made-up preflight approved (see `analysis::preflights`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Approval {
+    /// Whether the made-up method was approved (listed, or `*` without credentials).
+    pub(crate) method: bool,
+    /// The requested headers that were approved.
+    pub(crate) headers: Vec<String>,
+    /// What Access-Control-Allow-Methods listed.
+    pub(crate) listed_methods: Vec<String>,
+    /// What Access-Control-Allow-Headers listed.
+    pub(crate) listed_headers: Vec<String>,
+}
+
+fn listed(values: &[String]) -> String {
+    if values.is_empty() {
+        "nothing".to_owned()
+    } else {
+        format!("`{}`", values.join(", "))
+    }
+}
+
+/// `preflight-reflects-anything` and `permissive-preflight`: only what the answer showed.
+pub(crate) fn approval(id: Id, e: &Evidence<'_>, a: &Approval) -> Explanation {
+    let o = &e.probe.origin;
+    let exact = grant(e.headers, o) == Grant::Exact;
+    let who = match (id, exact) {
+        (Id::PermissivePreflight, _) => format!("the trusted origin `{o}`"),
+        (_, true) => format!("the untrusted origin `{o}`"),
+        (_, false) => "every origin (`*`)".to_owned(),
+    };
+    let mut approved = Vec::new();
+    if a.method {
+        approved.push(format!(
+            "the made-up method `{PROBE_METHOD}` (Access-Control-Allow-Methods: {})",
+            listed(&a.listed_methods)
+        ));
+    }
+    if !a.headers.is_empty() {
+        approved.push(format!(
+            "the requested header{} `{}` (Access-Control-Allow-Headers: {})",
+            if a.headers.len() == 1 { "" } else { "s" },
+            a.headers.join("`, `"),
+            listed(&a.listed_headers)
+        ));
+    }
+    let mut shown = format!(
+        "A preflight from {who} asking for the made-up method `{PROBE_METHOD}` and the headers \
+         `{PROBE_REQUEST_HEADERS}` got a {} answer that approves {}",
+        "2xx",
+        approved.join(" and ")
+    );
+    if !a.method {
+        shown.push_str(&format!(
+            "; it did not approve the method: Access-Control-Allow-Methods lists only {}",
+            listed(&a.listed_methods)
+        ));
+    }
+    let echoed = if a.method && !a.headers.is_empty() {
+        "the method and headers it is asked for"
+    } else if a.method {
+        "the method it is asked for"
+    } else {
+        "the headers it is asked for"
+    };
+    let creds = e.creds;
+    let danger = match (id, exact, creds) {
+        (Id::PermissivePreflight, _, true) => {
+            "the trusted origin may send any such request with the user's cookies: a single script injection \
+             there can use every method and header of this API"
+        }
+        (Id::PermissivePreflight, _, false) => {
+            "the trusted origin may send any such request; a fixed list keeps mistakes and injected scripts \
+             there to what the API expects"
+        }
+        (_, true, true) => "any site can send such requests with the victim's cookies and read the answers",
+        (_, true, false) => "any site can send such requests from the victim's browser and read the answers",
+        _ => {
+            "any site can send such requests without credentials; harmless for a truly public API, but a \
+              blanket approval rather than a policy"
+        }
+    };
+    Explanation {
+        text: format!("{shown}. The server echoes {echoed} instead of checking them, so {danger}."),
+        fix: "answer preflights with a fixed list of the methods and request headers the API uses (and only \
+              for allow-listed origins)."
+            .to_owned(),
+    }
+}
+
+/// `preflight-disagrees`, from the sentence that says how.
+pub(crate) fn disagreement(what: &str) -> Explanation {
+    Explanation {
+        text: what.to_owned(),
+        fix: "give the preflight and the actual response the same Access-Control-Allow-Origin and \
+              Access-Control-Allow-Credentials for the same origin (one CORS layer in front of every route, \
+              OPTIONS included)."
+            .to_owned(),
+    }
+}
+
+/// `error-without-cors`.
+pub(crate) fn error_without_cors(e: &Evidence<'_>, status: u16) -> Explanation {
+    let o = &e.probe.origin;
+    Explanation {
+        text: format!(
+            "The audited URL grants the trusted origin `{o}`, but a GET of a path under it that does not exist \
+             (`…/{MISSING_SEGMENT}`) from the same origin got {status} without Access-Control-Allow-Origin. Error \
+             responses then reach the page as network errors: it cannot read their status or body, and the \
+             console shows a CORS error instead of the real one."
+        ),
+        fix: "add the CORS headers to error responses too (4xx and 5xx, including those of an authentication \
+              layer, a gateway or a proxy) for allowed origins."
+            .to_owned(),
+    }
+}
+
+/// `crlf-in-origin`.
+pub(crate) fn crlf() -> Explanation {
+    Explanation {
+        text: "A GET whose Origin holds a carriage return followed by `X-Corsair-Injected: 1` got a response \
+               whose head holds that text as a header line of its own or after a bare carriage return: the \
+               server copies the Origin into a response header without checking it. Caches, proxies and some \
+               clients read a bare carriage return as the end of a line, so a request sent directly (not \
+               through a browser) can inject headers into a response that a shared cache then serves to \
+               others (cache poisoning, PortSwigger 2016)."
+            .to_owned(),
+        fix: "never copy the Origin into a response unless it exactly equals an allow-listed origin; refuse \
+              request headers that contain control characters (400)."
+            .to_owned(),
+    }
+}
+
+/// `private-network-header`.
+pub(crate) fn private_network(e: &Evidence<'_>, untrusted: bool) -> Explanation {
+    let o = &e.probe.origin;
+    let text = if untrusted {
+        format!(
+            "The answer to `Origin: {o}`, an untrusted origin, grants it and carries \
+             `Access-Control-Allow-Private-Network: true`: browsers that still read this Private Network Access \
+             header (Chrome before 142) let any site reach this private-network service from the victim's \
+             browser."
+        )
+    } else {
+        format!(
+            "The answer to a preflight from `{o}` asking for private network access carries \
+             `Access-Control-Allow-Private-Network: true`. Chrome replaced Private Network Access with Local \
+             Network Access in Chrome 142: a permission the user grants; no response header authorizes such a \
+             request any more, so this header is a leftover that does nothing."
+        )
+    };
+    Explanation {
+        text,
+        fix: "drop Access-Control-Allow-Private-Network (with `allow_private_network = false` in corsair); for \
+              Chrome 142 and later, the page needs the user's Local Network Access permission instead."
+            .to_owned(),
+    }
+}
+
+/// `multiple-allow-origin`.
+pub(crate) fn multiple_acao(e: &Evidence<'_>, values: &[String]) -> Explanation {
+    let o = &e.probe.origin;
+    let shown: Vec<String> = values.iter().map(|v| format!("`{v}`")).collect();
+    Explanation {
+        text: format!(
+            "The answer to `Origin: {o}` carries Access-Control-Allow-Origin {} ({} line{}). Browsers join \
+             several lines with `, ` and accept only one origin, so they refuse this response whatever the \
+             origin: two layers (a proxy or gateway and the application) probably both add the header, or the \
+             server sends its whole allow-list.",
+            shown.join(" and "),
+            values.len(),
+            if values.len() == 1 { "" } else { "s" }
+        ),
+        fix: "let one layer send exactly one Access-Control-Allow-Origin, the requesting origin (or `*`).".to_owned(),
+    }
+}
+
+/// `invalid-allow-origin`.
+pub(crate) fn invalid_acao(e: &Evidence<'_>, value: &str) -> Explanation {
+    let o = &e.probe.origin;
+    Explanation {
+        text: format!(
+            "The answer to `Origin: {o}` carries `Access-Control-Allow-Origin: {value}`, which is neither `*` \
+             nor an origin as browsers serialize it (scheme://host[:port], lowercase, no path, no default \
+             port, no pattern): browsers refuse it whatever the origin."
+        ),
+        fix: "send the requesting origin exactly as the Origin header carries it (or `*` for a public \
+              resource)."
+            .to_owned(),
+    }
 }
 
 #[cfg(test)]

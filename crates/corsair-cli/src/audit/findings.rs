@@ -11,9 +11,14 @@
 //! | `reflect-any-origin`, `null-origin`, `prefix-match`, `suffix-match`, `unescaped-dot`, `special-chars`, `third-party-host` (origins anybody can obtain or register) | always | | |
 //! | `insecure-scheme` (needs a network attacker) | with credentials | | without |
 //! | `any-subdomain` (needs a foothold on a subdomain: XSS or a taken-over DNS name) | with credentials | | without |
+//! | `port-bypass`, `local-origin` (need a service on another port of the host, or on the user's machine or network) | | with credentials | without |
 //! | `preflight-reflects-anything` | granted to the untrusted origin itself | | only with `ACAO: *` |
+//! | `permissive-preflight` (a trusted origin's preflight gets whatever it asks for) | | with credentials | without |
 //! | `wildcard-with-credentials` (browsers refuse the pair, so no credentials leak) | | always | |
 //! | `missing-vary` | | an untrusted origin is echoed | only trusted origins are echoed |
+//! | `crlf-in-origin` (a carriage return reflected into a response header) | | always | |
+//! | `private-network-header` | | granted to an untrusted origin | otherwise (a leftover Chrome ignores) |
+//! | `invalid-allow-origin`, `multiple-allow-origin`, `error-without-cors`, `preflight-disagrees` (breakage: browsers refuse these responses) | | | always |
 //!
 //! The rule: high when credentials come along or an attacker can obtain the origin, lower
 //! otherwise. One refinement: `*` with credentials never actually sends credentials
@@ -23,8 +28,10 @@
 //!
 //! One finding per id (the other granted origins of the same class are listed in
 //! `also_granted`). Findings that follow from a broader one carry `implied_by`: every
-//! look-alike class is implied by `reflect-any-origin`; `special-chars` is implied by
-//! `prefix-match`; `any-subdomain` is implied by `suffix-match`. They are still reported
+//! look-alike class (and `port-bypass`, `local-origin`) is implied by
+//! `reflect-any-origin`; `special-chars` and `port-bypass` are implied by `prefix-match`;
+//! `any-subdomain` is implied by `suffix-match`; `permissive-preflight` is implied by
+//! `preflight-reflects-anything`. They are still reported
 //! (and counted), but the text report lists them briefly at the end.
 
 use std::collections::BTreeSet;
@@ -47,9 +54,18 @@ pub(crate) enum Id {
     InsecureScheme,
     AnySubdomain,
     ThirdPartyHost,
+    PortBypass,
+    LocalOrigin,
     WildcardWithCredentials,
     MissingVary,
     PreflightReflectsAnything,
+    PermissivePreflight,
+    CrlfInOrigin,
+    PrivateNetworkHeader,
+    InvalidAllowOrigin,
+    MultipleAllowOrigin,
+    ErrorWithoutCors,
+    PreflightDisagrees,
 }
 
 impl Id {
@@ -65,14 +81,23 @@ impl Id {
             Id::InsecureScheme => "insecure-scheme",
             Id::AnySubdomain => "any-subdomain",
             Id::ThirdPartyHost => "third-party-host",
+            Id::PortBypass => "port-bypass",
+            Id::LocalOrigin => "local-origin",
             Id::WildcardWithCredentials => "wildcard-with-credentials",
             Id::MissingVary => "missing-vary",
             Id::PreflightReflectsAnything => "preflight-reflects-anything",
+            Id::PermissivePreflight => "permissive-preflight",
+            Id::CrlfInOrigin => "crlf-in-origin",
+            Id::PrivateNetworkHeader => "private-network-header",
+            Id::InvalidAllowOrigin => "invalid-allow-origin",
+            Id::MultipleAllowOrigin => "multiple-allow-origin",
+            Id::ErrorWithoutCors => "error-without-cors",
+            Id::PreflightDisagrees => "preflight-disagrees",
         }
     }
 
-    /// The `GET` probe classes, each a granted-origin check.
-    pub(crate) const ORIGIN_CLASSES: [Id; 9] = [
+    /// Every id, in report order.
+    pub(crate) const ALL: [Id; 21] = [
         Id::ReflectAnyOrigin,
         Id::NullOrigin,
         Id::PrefixMatch,
@@ -82,6 +107,60 @@ impl Id {
         Id::InsecureScheme,
         Id::AnySubdomain,
         Id::ThirdPartyHost,
+        Id::PortBypass,
+        Id::LocalOrigin,
+        Id::WildcardWithCredentials,
+        Id::MissingVary,
+        Id::PreflightReflectsAnything,
+        Id::PermissivePreflight,
+        Id::CrlfInOrigin,
+        Id::PrivateNetworkHeader,
+        Id::InvalidAllowOrigin,
+        Id::MultipleAllowOrigin,
+        Id::ErrorWithoutCors,
+        Id::PreflightDisagrees,
+    ];
+
+    /// What is probed for this class (a clean report lists it).
+    pub(crate) fn probed_with(self) -> &'static str {
+        match self {
+            Id::ReflectAnyOrigin => "GET from an arbitrary origin",
+            Id::NullOrigin => "GET with `Origin: null`",
+            Id::PrefixMatch => "GET from a trusted origin followed by another domain",
+            Id::SuffixMatch => "GET from another domain that ends with the trusted one",
+            Id::UnescapedDot => "GET from a trusted host with a dot replaced by a letter",
+            Id::SpecialChars => "GET from a trusted host followed by a special character and another domain",
+            Id::InsecureScheme => "GET from the http twin of a trusted https origin",
+            Id::AnySubdomain => "GET from an invented subdomain of a trusted origin",
+            Id::ThirdPartyHost => "GET from shared-hosting and code-playground origins",
+            Id::PortBypass => "GET from a trusted origin on another port",
+            Id::LocalOrigin => "GET from localhost, loopback and private-network origins",
+            Id::WildcardWithCredentials => "every GET answer: `*` together with credentials",
+            Id::MissingVary => "every GET answer: an origin-dependent ACAO without `Vary: Origin`",
+            Id::PreflightReflectsAnything => "OPTIONS from an arbitrary origin for a made-up method and headers",
+            Id::PermissivePreflight => "OPTIONS from a trusted origin for a made-up method and headers",
+            Id::CrlfInOrigin => "GET with a carriage return in its Origin, over a connection of its own",
+            Id::PrivateNetworkHeader => "OPTIONS asking for private network access, and every answer",
+            Id::InvalidAllowOrigin => "every answer: an ACAO that is not an origin",
+            Id::MultipleAllowOrigin => "every answer: several ACAO values",
+            Id::ErrorWithoutCors => "GET of a path that does not exist, from a trusted origin",
+            Id::PreflightDisagrees => "OPTIONS for GET alone from a trusted origin, against its actual GET",
+        }
+    }
+
+    /// The `GET` probe classes, each a granted-origin check.
+    pub(crate) const ORIGIN_CLASSES: [Id; 11] = [
+        Id::ReflectAnyOrigin,
+        Id::NullOrigin,
+        Id::PrefixMatch,
+        Id::SuffixMatch,
+        Id::UnescapedDot,
+        Id::SpecialChars,
+        Id::InsecureScheme,
+        Id::AnySubdomain,
+        Id::ThirdPartyHost,
+        Id::PortBypass,
+        Id::LocalOrigin,
     ];
 }
 
@@ -123,7 +202,14 @@ pub(crate) fn severity_for(id: Id, creds: bool) -> Severity {
         Id::InsecureScheme => Severity::Low,
         Id::AnySubdomain if creds => Severity::High,
         Id::AnySubdomain => Severity::Low,
-        Id::WildcardWithCredentials => Severity::Medium,
+        Id::PortBypass | Id::LocalOrigin | Id::PermissivePreflight if creds => Severity::Medium,
+        Id::PortBypass | Id::LocalOrigin | Id::PermissivePreflight => Severity::Low,
+        Id::WildcardWithCredentials | Id::CrlfInOrigin => Severity::Medium,
+        Id::PrivateNetworkHeader
+        | Id::InvalidAllowOrigin
+        | Id::MultipleAllowOrigin
+        | Id::ErrorWithoutCors
+        | Id::PreflightDisagrees => Severity::Low,
         _ => Severity::High,
     }
 }
@@ -158,6 +244,8 @@ pub(crate) struct Finding {
     pub(crate) implied_by: Option<Id>,
     /// What is wrong, why it matters, and the fix.
     pub(crate) explanation: Explanation,
+    /// The fix alone.
+    pub(crate) fix: String,
 }
 
 /// The broader finding `id` follows from, among the ids that fired.
@@ -170,11 +258,16 @@ fn implied_by(id: Id, fired: &BTreeSet<Id>) -> Option<Id> {
         | Id::InsecureScheme
         | Id::AnySubdomain
         | Id::ThirdPartyHost
+        | Id::PortBypass
+        | Id::LocalOrigin
             if fired.contains(&Id::ReflectAnyOrigin) =>
         {
             Some(Id::ReflectAnyOrigin)
         }
-        Id::SpecialChars if fired.contains(&Id::PrefixMatch) => Some(Id::PrefixMatch),
+        Id::SpecialChars | Id::PortBypass if fired.contains(&Id::PrefixMatch) => Some(Id::PrefixMatch),
+        Id::PermissivePreflight if fired.contains(&Id::PreflightReflectsAnything) => {
+            Some(Id::PreflightReflectsAnything)
+        }
         Id::AnySubdomain if fired.contains(&Id::SuffixMatch) => Some(Id::SuffixMatch),
         _ => None,
     }

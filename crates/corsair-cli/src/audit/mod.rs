@@ -10,7 +10,9 @@
 //! - [`report`]: the typed JSON report (its schema is documented there) and the text.
 //!
 //! Trusted origins come from `--origin` (default: the target URL's own origin). Redirects
-//! are not followed (a note says so).
+//! are not followed (a note says so). Only `GET` and `OPTIONS` requests are sent; one `GET`
+//! goes over a connection of its own ([`raw`]), because its `Origin` holds a carriage
+//! return that the HTTP client cannot send.
 //!
 //! Exit status: 1 when any finding is high, 0 otherwise, 2 on an error (bad URL or
 //! `--origin`, target unreachable, every probe failed), with `{"url", "error"}` on stdout
@@ -21,6 +23,7 @@ mod explanation;
 mod findings;
 mod origin;
 mod probes;
+mod raw;
 mod report;
 mod send;
 
@@ -102,13 +105,5 @@ async fn audit(args: &AuditArgs) -> Result<Report, String> {
     }
     let notes = baseline_notes(&probes, &results);
     let findings = analyze(&target, &probes, &results);
-    Ok(Report::new(
-        url,
-        &target,
-        &trusted,
-        probes.len(),
-        findings,
-        errors,
-        notes,
-    ))
+    Ok(Report::new(url, &target, &trusted, &probes, findings, errors, notes))
 }

@@ -129,6 +129,32 @@ impl Origin {
     pub(crate) fn is_ip(&self) -> bool {
         self.ip
     }
+
+    /// The same scheme and host on another port: 8443 (https) or 8080 (http) for an
+    /// origin on its default port, the next port otherwise.
+    pub(crate) fn other_port(&self) -> Origin {
+        let port = match self.port {
+            None if self.scheme == "https" => 8443,
+            None => 8080,
+            Some(p) => p.checked_add(1).unwrap_or(p - 1),
+        };
+        Origin {
+            port: Some(port),
+            ..self.clone()
+        }
+    }
+
+    /// Whether the host is on the user's machine or a private network: `localhost`
+    /// (and `*.localhost`), a loopback, private or link-local address.
+    pub(crate) fn is_local(&self) -> bool {
+        match Host::parse(&self.host) {
+            Ok(Host::Ipv4(a)) => a.is_loopback() || a.is_private() || a.is_link_local(),
+            Ok(Host::Ipv6(a)) => {
+                a.is_loopback() || (a.segments()[0] & 0xfe00) == 0xfc00 || (a.segments()[0] & 0xffc0) == 0xfe80
+            }
+            _ => self.host == "localhost" || self.host.ends_with(".localhost"),
+        }
+    }
 }
 
 impl fmt::Display for Origin {
@@ -157,6 +183,45 @@ mod tests {
 
     fn origin(s: &str) -> Origin {
         Origin::parse(s).unwrap()
+    }
+
+    #[test]
+    fn other_ports_and_local_hosts() {
+        assert_eq!(
+            origin("https://a.example").other_port().serialize(),
+            "https://a.example:8443"
+        );
+        assert_eq!(
+            origin("http://a.example").other_port().serialize(),
+            "http://a.example:8080"
+        );
+        assert_eq!(
+            origin("http://a.example:3000").other_port().serialize(),
+            "http://a.example:3001"
+        );
+        assert_eq!(
+            origin("http://a.example:65535").other_port().serialize(),
+            "http://a.example:65534"
+        );
+        for local in [
+            "http://localhost:3000",
+            "http://app.localhost",
+            "http://127.0.0.1:9",
+            "http://[::1]",
+            "http://10.1.2.3",
+            "http://192.168.0.1",
+            "http://[fd00::1]",
+        ] {
+            assert!(origin(local).is_local(), "{local}");
+        }
+        for public in [
+            "https://example.com",
+            "http://8.8.8.8",
+            "http://[2001:db8::1]",
+            "https://localhost.example.com",
+        ] {
+            assert!(!origin(public).is_local(), "{public}");
+        }
     }
 
     #[test]

@@ -29,9 +29,13 @@ use super::probes::Probe;
 ///     "credentials": boolean,           exactly `Access-Control-Allow-Credentials: true`
 ///     "also_granted": [string],         other origins of the same class that were granted
 ///     "implied_by": string | null,      the broader finding this one follows from
-///     "explanation": string             what is wrong, why, and "Fix: ..."
+///     "explanation": string,            what is wrong (only what the probe showed), why, and "Fix: ..."
+///     "fix": string                     the fix alone
 ///   }],
 ///   "summary": { "total", "high", "medium", "low", "probes", "failed_probes": number },
+///   "probed": [{ "id": string, "probes": number, "with": string }],
+///                                       every class checked: the probes sent for it (0 for a
+///                                       class read from every answer) and what they are
 ///   "notes": [string],                  e.g. a redirect that was not followed
 ///   "probe_errors": [{ "probe": string, "probe_origin": string, "error": string }]
 /// }
@@ -47,8 +51,19 @@ pub(crate) struct Report {
     pub(crate) trusted_origins: Vec<String>,
     pub(crate) findings: Vec<Finding>,
     pub(crate) summary: Summary,
+    pub(crate) probed: Vec<Probed>,
     pub(crate) notes: Vec<String>,
     pub(crate) probe_errors: Vec<ProbeError>,
+}
+
+/// One class the audit checked.
+#[derive(Debug, Serialize)]
+pub(crate) struct Probed {
+    pub(crate) id: Id,
+    /// The probes sent for it (0 for a class read from every answer).
+    pub(crate) probes: usize,
+    /// What is probed.
+    pub(crate) with: &'static str,
 }
 
 /// The counts of a [`Report`].
@@ -85,7 +100,7 @@ impl Report {
         url: String,
         target: &Origin,
         trusted: &[Origin],
-        probes: usize,
+        probes: &[Probe],
         findings: Vec<Finding>,
         errors: Vec<(&Probe, String)>,
         notes: Vec<String>,
@@ -100,9 +115,19 @@ impl Report {
                 high,
                 medium,
                 low,
-                probes,
+                probes: probes.len(),
                 failed_probes: errors.len(),
             },
+            probed: Id::ALL
+                .iter()
+                .map(|&id| Probed {
+                    id,
+                    probes: probes.iter().filter(|p| p.id() == Some(id)).count(),
+                    with: id.probed_with(),
+                })
+                // A class no probe served and that reads no answer was not checked.
+                .filter(|p| p.probes > 0 || passive(p.id))
+                .collect(),
             findings,
             notes,
             probe_errors: errors
@@ -174,7 +199,15 @@ impl Report {
             ..
         } = self.summary;
         if total == 0 {
-            let _ = writeln!(s, "summary: no findings");
+            let _ = writeln!(s, "summary: no findings. Checked (GET and OPTIONS requests only):");
+            for p in &self.probed {
+                let count = match p.probes {
+                    0 => "every answer".to_owned(),
+                    1 => "1 probe".to_owned(),
+                    n => format!("{n} probes"),
+                };
+                let _ = writeln!(s, "  {:<28} {:<13} {}", p.id.as_str(), count, p.with);
+            }
         } else {
             let _ = writeln!(
                 s,
@@ -210,6 +243,14 @@ impl Report {
         }
         s.push_str(&wrap(&f.explanation.to_string(), 86, "  "));
     }
+}
+
+/// The classes read from every answer rather than from probes of their own.
+fn passive(id: Id) -> bool {
+    matches!(
+        id,
+        Id::WildcardWithCredentials | Id::MissingVary | Id::InvalidAllowOrigin | Id::MultipleAllowOrigin
+    )
 }
 
 /// Greedy word wrap of one paragraph.
@@ -262,7 +303,11 @@ mod tests {
                 headers.append("access-control-allow-origin", p.origin.parse().unwrap());
                 headers.append("vary", http::HeaderValue::from_static("Accept-Encoding"));
                 headers.append("vary", http::HeaderValue::from_static("Cookie"));
-                Some(Observed { status: 200, headers })
+                Some(Observed {
+                    status: 200,
+                    headers,
+                    raw: None,
+                })
             })
             .collect();
         let findings = analyze(&t, &probes, &results);
@@ -272,7 +317,7 @@ mod tests {
             "https://example.com/api".to_owned(),
             &t,
             std::slice::from_ref(&t),
-            probes.len(),
+            &probes,
             findings,
             errors,
             Vec::new(),

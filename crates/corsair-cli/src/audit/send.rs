@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::analysis::Observed;
-use super::probes::Probe;
+use super::probes::{Probe, ProbeKind};
+use super::raw;
 use crate::client::Client;
 
 /// At most this many probes in flight.
@@ -85,12 +86,28 @@ pub(crate) async fn send_all(
 
 async fn send_probe(client: &Client, url: &str, probe: &Probe) -> Result<Observed, String> {
     let headers = probe.headers()?;
+    let url = probe.url(url);
+    if probe.kind == ProbeKind::Crlf {
+        let lines: Vec<(&str, Vec<u8>)> = headers
+            .iter()
+            .map(|(n, v)| {
+                let value = if *n == http::header::ORIGIN {
+                    probe.origin_bytes()
+                } else {
+                    v.as_bytes().to_vec()
+                };
+                (n.as_str(), value)
+            })
+            .collect();
+        return raw::get(&url, &lines, REQUEST_TIMEOUT).await;
+    }
     let response = client
-        .send(&probe.method(), url, &headers)
+        .send(&probe.method(), &url, &headers)
         .await
         .map_err(|e| e.to_string())?;
     Ok(Observed {
         status: response.status.as_u16(),
         headers: response.headers,
+        raw: None,
     })
 }

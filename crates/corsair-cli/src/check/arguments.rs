@@ -5,26 +5,37 @@
 use corsair::agent::{BodyType, CredentialsMode, Request};
 
 use super::CheckError;
-use crate::CheckArgs;
+
+/// The request as the command line describes it (`check` and `explain` share it).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RequestSpec<'a> {
+    pub(crate) origin: &'a str,
+    pub(crate) url: &'a str,
+    pub(crate) method: &'a str,
+    /// `Name: value` arguments.
+    pub(crate) headers: &'a [String],
+    pub(crate) credentials: bool,
+    pub(crate) body_type: Option<&'a str>,
+}
 
 /// Builds the engine's request from the command line.
-pub(crate) fn build_request(args: &CheckArgs) -> Result<Request, CheckError> {
-    let mut builder = Request::builder(args.origin.as_str(), args.url.as_str()).method(args.method.as_str());
-    for raw in &args.headers {
+pub(crate) fn build_request(spec: &RequestSpec<'_>) -> Result<Request, CheckError> {
+    let mut builder = Request::builder(spec.origin, spec.url).method(spec.method);
+    for raw in spec.headers {
         let (name, value) = parse_header_arg(raw)?;
         builder = builder.header(name, value);
     }
-    if args.credentials {
+    if spec.credentials {
         builder = builder.credentials(CredentialsMode::Include);
     }
-    if let Some(body) = &args.body_type {
+    if let Some(body) = spec.body_type {
         builder = builder.body(BodyType::parse(body));
     }
     builder.build().map_err(|e| CheckError::new(e.code(), e.to_string()))
 }
 
 /// `Name: value` (or curl's `Name;` for an empty value).
-fn parse_header_arg(raw: &str) -> Result<(String, String), CheckError> {
+pub(crate) fn parse_header_arg(raw: &str) -> Result<(String, String), CheckError> {
     if let Some((name, value)) = raw.split_once(':') {
         return Ok((name.trim().to_string(), value.trim().to_string()));
     }

@@ -6,28 +6,37 @@
 //! stops when the preflight fails, so it never sends a request a browser
 //! would not send), then the actual request (following redirects as a
 //! CORS-mode fetch does), then runs the CORS check and the exposed-header
-//! filter. With `--policy FILE` the same steps run offline: the responses
-//! come from the config file's policies (the server-side engine) instead of
-//! the network.
+//! filter. It is safe by default: an actual request whose method is not GET
+//! or HEAD is sent only with `--send` (without it, the verdict is the
+//! preflight's, and the report says what the actual response would need).
+//! With `--policy FILE` the same steps run offline: the responses come from
+//! the config file's policies (the server-side engine) instead of the
+//! network. With `--har FILE`, every cross-origin request of a DevTools
+//! export is decided from what was recorded.
 //!
 //! - [`arguments`]: the command line turned into the engine's request;
 //! - [`responders`]: where responses come from (the network, or `--policy`);
 //! - [`simulation`]: the browser's algorithm, step by step;
+//! - [`cause`]: which part of a refused preflight the server refuses;
+//! - [`har`]: the requests of a HAR export;
 //! - [`report`]: the typed JSON report (its schema is documented there) and the text.
 //!
 //! Exit status: 0 allowed, 1 blocked, 2 error (bad arguments, unreachable URL).
 
-mod arguments;
-mod report;
-mod responders;
-mod simulation;
+pub(crate) mod arguments;
+mod cause;
+pub(crate) use cause::{Cause, Item, Part};
+mod har;
+pub(crate) mod report;
+pub(crate) mod responders;
+pub(crate) mod simulation;
 
 use std::process::ExitCode;
 
-use self::arguments::build_request;
+use self::arguments::{build_request, RequestSpec};
 use self::report::{ErrorJson, Report};
 use self::responders::{NetResponder, PolicyResponder};
-use self::simulation::simulate;
+use self::simulation::{simulate, Sending};
 use crate::client::Client;
 use crate::{CheckArgs, Format};
 
@@ -50,6 +59,9 @@ impl CheckError {
 
 /// Runs `corsair check`.
 pub fn run(args: CheckArgs) -> ExitCode {
+    if let Some(har) = &args.har {
+        return har::run(har, args.format);
+    }
     let format = args.format;
     match run_inner(&args) {
         Ok(report) => {
@@ -74,19 +86,31 @@ pub fn run(args: CheckArgs) -> ExitCode {
 }
 
 fn run_inner(args: &CheckArgs) -> Result<Report, CheckError> {
-    let req = build_request(args)?;
+    let (Some(url), Some(origin)) = (&args.url, &args.origin) else {
+        return Err(CheckError::new("usage", "give the URL and --origin (or --har FILE)"));
+    };
+    let req = build_request(&RequestSpec {
+        origin,
+        url,
+        method: &args.method,
+        headers: &args.headers,
+        credentials: args.credentials,
+        body_type: args.body_type.as_deref(),
+    })?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| CheckError::new("runtime", format!("cannot start the async runtime: {e}")))?;
     match &args.policy {
         Some(path) => {
+            // Nothing is sent: the config file answers every request.
             let responder = PolicyResponder::load(path)?;
-            runtime.block_on(simulate(responder, req))
+            runtime.block_on(simulate(responder, req, Sending::All))
         }
         None => {
             let client = Client::new().map_err(|e| CheckError::new("client", e.to_string()))?;
-            runtime.block_on(simulate(NetResponder { client }, req))
+            let sending = if args.send { Sending::All } else { Sending::SafeOnly };
+            runtime.block_on(simulate(NetResponder { client }, req, sending))
         }
     }
 }

@@ -4,6 +4,8 @@
 use corsair::agent::{CredentialsMode, ExposedHeaders, Failure, Step};
 use serde::Serialize;
 
+use super::cause::{Cause, Verdict};
+use super::responders::Answer;
 use crate::report::HeaderList;
 
 /// Where the responses come from.
@@ -22,6 +24,9 @@ pub(crate) enum Mode {
 pub(crate) enum Kind {
     Preflight,
     Actual,
+    /// A request `check` sent on its own to find the cause of a refusal (GET or
+    /// OPTIONS only); never one the browser would send.
+    Probe,
 }
 
 impl Kind {
@@ -29,6 +34,7 @@ impl Kind {
         match self {
             Kind::Preflight => "preflight",
             Kind::Actual => "actual",
+            Kind::Probe => "probe",
         }
     }
 }
@@ -79,6 +85,26 @@ pub(crate) struct Report {
     pub(crate) failure: Option<Failure>,
     /// The change to the config file that fixes `failure` (`--policy`).
     pub(crate) policy_fix: Option<String>,
+    /// For a preflight refused without CORS headers: which part of the request the
+    /// server refuses, found out with safe requests.
+    pub(crate) cause: Option<Cause>,
+    /// The actual request, when `check` did not send it (a method other than GET and
+    /// HEAD without `--send`).
+    pub(crate) not_sent: Option<NotSent>,
+    /// With `--policy`: how the config answered the exchange that failed (not in the
+    /// JSON of `check`; `explain` reports it).
+    pub(crate) answer: Option<Answer>,
+}
+
+/// The actual request `check` did not send: it is safe by default, and a method other
+/// than GET and HEAD can change data on the server.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct NotSent {
+    pub(crate) method: String,
+    /// Why it was not sent, and what the browser would do.
+    pub(crate) reason: String,
+    /// What its response must carry for the page to read it.
+    pub(crate) needs: String,
 }
 
 /// `corsair check --format json`: the verdict, every exchange and every step.
@@ -95,10 +121,20 @@ pub(crate) struct Report {
 ///   "steps": [{ "name": string, "ok": boolean, "explanation": string, "fix": string | null }],
 ///   "reason": string | null,            the failure's explanation
 ///   "failure": { "kind": string, "step": string, "explanation": string, "fix": string } | null,
-///   "policy_fix": string | null         with --policy: the change to the config file
+///   "policy_fix": string | null,        with --policy: the change to the config file
+///   "cause": Cause | null,              a preflight refused without CORS headers: what the server refuses
+///   "not_sent": { "method", "reason", "needs": string } | null
+///                                       the actual request, not sent (not GET/HEAD, no --send)
+/// }
+/// Cause = {
+///   "items": [{ "part": "origin" | "method" | "header", "value": string,
+///               "verdict": "accepted" | "refused" | "untested", "evidence": string, "fix": string | null }],
+///   "conclusion": string,
+///   "looks_like_corsair": boolean,      the refusal has the shape of a corsair gateway's
+///   "probes": [Exchange]                the safe requests (GET, OPTIONS) sent to find it out
 /// }
 /// Exchange = {
-///   "kind": "preflight" | "actual",
+///   "kind": "preflight" | "actual" | "probe",
 ///   "request": { "method": string, "url": string, "headers": HeaderList },
 ///   "status": number,
 ///   "headers": HeaderList
@@ -107,7 +143,10 @@ pub(crate) struct Report {
 ///
 /// `HeaderList` is `[{"name": string, "value": string}]`, in order, repeated lines kept
 /// (see [`crate::report`]). `failure.kind` is the engine's `FailureKind::code()`, e.g.
-/// `missing-allow-origin`. On an error (exit status 2) the document is an [`ErrorJson`].
+/// `missing-allow-origin`; when a `cause` was found, `failure.fix` (and `reason`'s fix in
+/// the text) is the fix of every refused part instead of the generic one. `allowed` is
+/// true when the actual request was not sent but the browser would send it (`not_sent`).
+/// On an error (exit status 2) the document is an [`ErrorJson`].
 #[derive(Debug, Serialize)]
 pub(crate) struct Json<'a> {
     allowed: bool,
@@ -121,6 +160,8 @@ pub(crate) struct Json<'a> {
     reason: Option<&'a str>,
     failure: Option<FailureJson<'a>>,
     policy_fix: Option<&'a str>,
+    cause: Option<&'a Cause>,
+    not_sent: Option<&'a NotSent>,
 }
 
 #[derive(Debug, Serialize)]
@@ -230,6 +271,8 @@ impl Report {
                 fix: &f.fix,
             }),
             policy_fix: self.policy_fix.as_deref(),
+            cause: self.cause.as_ref(),
+            not_sent: self.not_sent.as_ref(),
         }
     }
 
@@ -276,18 +319,60 @@ impl Report {
             }
         }
         out.push('\n');
-        match &self.failure {
-            None => out.push_str("ALLOWED: a browser would let the page read this response.\n"),
-            Some(f) => {
+        match (&self.failure, &self.not_sent) {
+            (None, None) => out.push_str("ALLOWED: a browser would let the page read this response.\n"),
+            (None, Some(n)) => {
+                out.push_str(&format!("NOT SENT: the {} itself. {}\n", n.method, n.reason));
+                out.push_str(&format!("ALLOWED so far: {}\n", n.needs));
+            }
+            (Some(f), _) => {
                 out.push_str(&format!("BLOCKED: {}\n", f.explanation));
-                out.push_str(&format!("  fix: {}\n", f.fix));
-                if let Some(p) = &self.policy_fix {
-                    out.push_str(&format!("  in the config: {p}\n"));
+                match &self.cause {
+                    Some(c) => cause_text(&mut out, c),
+                    None => {
+                        out.push_str(&format!("  fix: {}\n", f.fix));
+                        if let Some(p) = &self.policy_fix {
+                            out.push_str(&format!("  in the config: {p}\n"));
+                        }
+                    }
                 }
             }
         }
         out
     }
+}
+
+/// The cause of a refused preflight, part by part, each refused one with its fix.
+fn cause_text(out: &mut String, c: &Cause) {
+    out.push_str(&format!("  cause: {}\n", c.conclusion));
+    for i in &c.items {
+        let verdict = match i.verdict {
+            Verdict::Accepted => "accepted",
+            Verdict::Refused => "REFUSED",
+            Verdict::Untested => "not asked",
+        };
+        out.push_str(&format!(
+            "    - {} `{}`: {verdict}: {}\n",
+            match i.part {
+                super::cause::Part::Origin => "origin",
+                super::cause::Part::Method => "method",
+                super::cause::Part::Header => "header",
+            },
+            i.value,
+            i.evidence
+        ));
+        if let Some(fix) = &i.fix {
+            out.push_str(&format!("      fix: {fix}\n"));
+        }
+    }
+    if c.refused().next().is_none() {
+        out.push_str("  fix: have the server accept the preflight as a whole (each part is accepted alone)\n");
+    }
+    out.push_str(&format!(
+        "  ({} safe request{} asked this: GET and OPTIONS only; --format json lists them)\n",
+        c.probes.len(),
+        if c.probes.len() == 1 { "" } else { "s" }
+    ));
 }
 
 #[cfg(test)]
@@ -323,6 +408,9 @@ mod tests {
             exposed: None,
             failure: None,
             policy_fix: None,
+            cause: None,
+            not_sent: None,
+            answer: None,
         }
     }
 

@@ -38,6 +38,17 @@ pub(crate) trait Responder {
     fn policy_fix(&self, _failure: &Failure) -> Option<String> {
         None
     }
+
+    /// The config policy that answers requests for `url` ("policy `api` in
+    /// corsair.toml"), when this responder is a config file.
+    fn policy_place(&self, _url: &str) -> Option<String> {
+        None
+    }
+
+    /// How the config answered the last exchange, when this responder is a config file.
+    fn answer(&self) -> Option<Answer> {
+        None
+    }
 }
 
 /// Sends requests over the network.
@@ -78,11 +89,31 @@ impl Responder for NetResponder {
 pub(crate) struct PolicyResponder {
     config: Config,
     file: String,
-    /// The policy that answered the last exchange, and its rejection hint.
-    last: Option<(String, Option<String>)>,
+    /// How the policy answered the last exchange.
+    last: Option<Answer>,
+}
+
+/// How the config answered one exchange.
+#[derive(Debug, Clone)]
+pub(crate) struct Answer {
+    /// The name of the policy that covers the URL; `None` when no policy does.
+    pub(crate) policy: Option<String>,
+    /// "policy `api` in corsair.toml" (or the file, when no policy covers the URL).
+    pub(crate) place: String,
+    /// The rejection's [`corsair::Rejection::code`] and its explanation, when the
+    /// policy rejected the request.
+    pub(crate) rejection: Option<(&'static str, String)>,
+    /// The change to the config file that would accept it.
+    pub(crate) hint: Option<String>,
 }
 
 impl PolicyResponder {
+    /// The name of the policy that covers `url`, if one does.
+    pub(crate) fn policy_name(&self, url: &str) -> Option<String> {
+        let (host, path) = route_target(url).ok()?;
+        Some(self.config.route(host.as_deref(), &path)?.name.clone())
+    }
+
     pub(crate) fn load(path: &Path) -> Result<Self, CheckError> {
         let config = config::load(path).map_err(|e| CheckError::new("invalid-config", e.to_string().trim_end()))?;
         Ok(PolicyResponder {
@@ -124,7 +155,12 @@ impl Responder for PolicyResponder {
                 host.as_deref().unwrap_or(""),
                 path
             );
-            self.last = Some((self.file.clone(), Some(hint)));
+            self.last = Some(Answer {
+                policy: None,
+                place: self.file.clone(),
+                rejection: None,
+                hint: Some(hint),
+            });
             return Ok(Received {
                 status: 200,
                 headers: HeaderMap::new(),
@@ -141,18 +177,19 @@ impl Responder for PolicyResponder {
         let m = Method::from_bytes(method.as_bytes())
             .map_err(|_| CheckError::new("invalid-method", format!("`{method}` is not a method")))?;
         let decision = routed.policy.evaluate(&m, headers);
-        let (status, response_headers) = match kind {
-            Kind::Preflight => routed
-                .policy
-                .preflight_response(&decision)
-                .map_or((200, HeaderMap::new()), |(s, h)| (s.as_u16(), h)),
-            Kind::Actual => {
+        // What the gateway does: it answers a preflight itself, and decorates
+        // the upstream's answer to anything else (assumed 200 without CORS
+        // headers of its own).
+        let (status, response_headers) = match routed.policy.preflight_response(&decision) {
+            Some((s, h)) => (s.as_u16(), h),
+            None => {
                 let mut h = HeaderMap::new();
                 routed.policy.apply(&decision, &mut h);
                 (200, h)
             }
         };
         let where_ = format!("policy `{}` in {}", routed.name, self.file);
+        let rejection = decision.rejection().map(|r| (r.code(), r.to_string()));
         let (explanation, hint) = match decision.rejection() {
             None => (
                 format!(
@@ -183,7 +220,12 @@ impl Responder for PolicyResponder {
                 (format!("{where_} rejects the {} request: {r}", kind.as_str()), hint)
             }
         };
-        self.last = Some((where_, hint));
+        self.last = Some(Answer {
+            policy: Some(routed.name.clone()),
+            place: where_,
+            rejection,
+            hint,
+        });
         Ok(Received {
             status,
             headers: response_headers,
@@ -191,8 +233,20 @@ impl Responder for PolicyResponder {
         })
     }
 
+    fn answer(&self) -> Option<Answer> {
+        self.last.clone()
+    }
+
+    fn policy_place(&self, url: &str) -> Option<String> {
+        let (host, path) = route_target(url).ok()?;
+        let routed = self.config.route(host.as_deref(), &path)?;
+        Some(format!("policy `{}` in {}", routed.name, self.file))
+    }
+
     fn policy_fix(&self, failure: &Failure) -> Option<String> {
-        let (where_, hint) = self.last.as_ref()?;
+        let Answer {
+            place: where_, hint, ..
+        } = self.last.as_ref()?;
         if let Some(h) = hint {
             return Some(h.clone());
         }

@@ -3,10 +3,11 @@
 
 use std::time::Instant;
 
-use corsair::agent::{self, Failure, PreflightCache, Request, Step, Trace};
+use corsair::agent::{self, Failure, FailureKind, PreflightCache, Request, Step, Trace};
 use http::{HeaderMap, HeaderName, HeaderValue};
 
-use super::report::{Event, Exchange, Kind, Mode, Report, SentRequest};
+use super::cause;
+use super::report::{Event, Exchange, Kind, Mode, NotSent, Report, SentRequest};
 use super::responders::{Received, Responder};
 use super::CheckError;
 use crate::report::HeaderList;
@@ -35,6 +36,9 @@ impl Recorder {
                 exposed: None,
                 failure: None,
                 policy_fix: None,
+                cause: None,
+                not_sent: None,
+                answer: None,
             },
             trace: Trace::new(),
             synced: 0,
@@ -107,11 +111,46 @@ fn to_header_map(headers: &[(String, Vec<u8>)]) -> Result<HeaderMap, CheckError>
     Ok(map)
 }
 
+/// Which actual requests may be sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sending {
+    /// Every request the browser would send (`--send`, or a config file answers).
+    All,
+    /// GET and HEAD only: any other method can change data on the server.
+    SafeOnly,
+}
+
+/// What the response to the unsent actual request must carry for the page to read it.
+fn needs(req: &Request) -> String {
+    let origin = req.origin();
+    if req.is_credentialed() {
+        format!(
+            "for the page to read the answer, the {} response must carry `Access-Control-Allow-Origin: {origin}` \
+             and `Access-Control-Allow-Credentials: true` (and list in Access-Control-Expose-Headers any other \
+             response header the script reads)",
+            req.method()
+        )
+    } else {
+        format!(
+            "for the page to read the answer, the {} response must carry `Access-Control-Allow-Origin: {origin}` \
+             (or `*`), and list in Access-Control-Expose-Headers any other response header the script reads",
+            req.method()
+        )
+    }
+}
+
 /// Runs the browser's algorithm for `req` against `responder`: the preflight when one is
 /// needed and not cached (stopping when it fails, so that no request is sent that a
 /// browser would not send), the actual request and its redirects, the CORS check and the
-/// exposed-header filter.
-pub(crate) async fn simulate<R: Responder>(mut responder: R, req: Request) -> Result<Report, CheckError> {
+/// exposed-header filter. With [`Sending::SafeOnly`], an actual request whose method is
+/// not GET or HEAD is not sent: the verdict is the preflight's, and the report says what
+/// the actual response would need. A preflight refused without CORS headers is followed by
+/// the probes of [`cause::diagnose`].
+pub(crate) async fn simulate<R: Responder>(
+    mut responder: R,
+    req: Request,
+    sending: Sending,
+) -> Result<Report, CheckError> {
     let mut rec = Recorder::new(responder.mode(), &req);
     rec.trace.extend(req.trace());
     rec.sync();
@@ -142,7 +181,7 @@ pub(crate) async fn simulate<R: Responder>(mut responder: R, req: Request) -> Re
                         rec.sync();
                         cache.store(&current, &ok, started.elapsed());
                     }
-                    Err(failure) => {
+                    Err(mut failure) => {
                         // Fetch §4.8: a failed preflight is a network error; the actual
                         // request is never sent.
                         rec.sync();
@@ -150,11 +189,55 @@ pub(crate) async fn simulate<R: Responder>(mut responder: R, req: Request) -> Re
                             "actual-request",
                             "the preflight failed, so the browser does not send the actual request",
                         ));
-                        let fix = responder.policy_fix(&failure);
+                        let mut fix = responder.policy_fix(&failure);
+                        rec.report.answer = responder.answer();
+                        // No CORS header at all: the origin, the method or a header
+                        // may be the refused part; ask about each.
+                        if failure.kind == FailureKind::MissingAllowOrigin {
+                            let found = cause::diagnose(&mut responder, &current, &received).await?;
+                            let fixes = found.fixes();
+                            failure.fix = fixes.clone().unwrap_or_else(|| {
+                                "have the server accept the preflight as a whole (each part is accepted alone)"
+                                    .to_owned()
+                            });
+                            if responder.mode() == Mode::Policy {
+                                fix = fixes;
+                            }
+                            // The failed step's generic fix ("send
+                            // Access-Control-Allow-Origin") may be in place already:
+                            // it gets the fix of what is really refused.
+                            if let Some(step) = rec.trace.steps.iter_mut().rev().find(|s| !s.ok) {
+                                step.fix = Some(failure.fix.clone());
+                            }
+                            rec.report.cause = Some(found);
+                        }
                         return Ok(rec.finish(Some((failure, fix))));
                     }
                 }
             }
+        }
+        // check is safe by default: what could change data is not sent.
+        if sending == Sending::SafeOnly && !matches!(current.method(), "GET" | "HEAD") {
+            let method = current.method().to_owned();
+            let reason = if current.needs_preflight() {
+                format!(
+                    "The preflight allows it, so a browser would send the {method}; corsair did not, because a \
+                     {method} can change data on the server (--send sends it)."
+                )
+            } else {
+                format!(
+                    "A browser sends this {method} without a preflight, so the server receives it whatever its CORS \
+                     policy; corsair did not send it, because a {method} can change data on the server (--send \
+                     sends it)."
+                )
+            };
+            rec.push_step(Step::pass("actual-request", format!("not sent: {reason}")));
+            rec.report.not_sent = Some(NotSent {
+                needs: needs(&current),
+                method,
+                reason,
+            });
+            return Ok(rec.finish(None));
         }
         let headers = current.actual_headers();
         let map = to_header_map(&headers)?;
@@ -173,6 +256,7 @@ pub(crate) async fn simulate<R: Responder>(mut responder: R, req: Request) -> Re
         match agent::follow_redirect_traced(&current, redirects, received.status, &received.headers, &mut rec.trace) {
             Err(failure) => {
                 let fix = responder.policy_fix(&failure);
+                rec.report.answer = responder.answer();
                 return Ok(rec.finish(Some((failure, fix))));
             }
             Ok(Some(next)) => {
@@ -186,6 +270,7 @@ pub(crate) async fn simulate<R: Responder>(mut responder: R, req: Request) -> Re
     // Fetch §4.10 CORS check on the final response.
     if let Err(failure) = agent::cors_check_traced(&current, &final_response.headers, &mut rec.trace) {
         let fix = responder.policy_fix(&failure);
+        rec.report.answer = responder.answer();
         return Ok(rec.finish(Some((failure, fix))));
     }
     // Fetch §4.1 main fetch: the script sees a CORS filtered response, whose headers are

@@ -1,11 +1,12 @@
 //! The gateway's configuration: the validated model ([`Config`]), read
-//! from TOML by [`file`] (every problem at once, with the file, the key and
-//! what is wrong) and routed to a policy per request by [`route`].
+//! from TOML by [`file`] (every problem at once, with the file, the line and
+//! column, the key and what is wrong; [`lint`] adds the warnings) and routed
+//! to a policy per request by [`route`].
 
 mod file;
 mod route;
 
-pub use file::{load, parse, parse_upstream_value};
+pub use file::{lint, lint_text, load, parse, parse_upstream_value, Lint};
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -169,23 +170,123 @@ pub struct Config {
     pub upstream_ca: Option<PathBuf>,
     /// Policies, in file order; the first that covers a request applies.
     pub policies: Vec<RoutedPolicy>,
+    /// What the file probably does not mean (warnings: the file is
+    /// accepted), e.g. `allow_methods = ["Patch"]`.
+    pub warnings: Vec<Problem>,
+}
+
+/// How serious a [`Problem`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Severity {
+    /// The file is refused.
+    #[default]
+    Error,
+    /// The file is accepted, but probably does not do what was meant.
+    Warning,
+}
+
+impl Severity {
+    /// `error` or `warning`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// One problem in a config file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
-    /// The key, e.g. `policy[0].allow_origins[1]` (empty for syntax errors).
+    /// The key, e.g. `listen`, `policy "api".allow_origins[1]` (a policy is
+    /// named by its `name`, or `policy[0]` when it has none); empty for a
+    /// problem of the whole file (it cannot be read, it is not TOML).
     pub key: String,
     /// What is wrong.
     pub message: String,
+    /// The line of the file (1-based), when the problem has a place in it.
+    pub line: Option<usize>,
+    /// The column (1-based, in characters), with [`Problem::line`].
+    pub column: Option<usize>,
+    /// An error or a warning.
+    pub severity: Severity,
+    /// A stable identifier of the kind of problem: `syntax`, `unknown_key`,
+    /// `wrong_type`, `missing`, `invalid_value`, `cannot_read`, a policy
+    /// error's [`corsair::ConfigErrorKind::code`], or, for warnings,
+    /// `method_case` and `private_network`.
+    pub code: &'static str,
+    /// What the key or value was probably meant to be (an unknown key's
+    /// closest known key, a method's usual spelling).
+    pub suggestion: Option<String>,
 }
 
-/// Every problem found in a config file.
+impl Problem {
+    /// An error (code `invalid_value`) under `key`, without a place in the file.
+    pub fn new(key: impl Into<String>, message: impl Into<String>) -> Self {
+        Problem {
+            key: key.into(),
+            message: message.into(),
+            line: None,
+            column: None,
+            severity: Severity::Error,
+            code: "invalid_value",
+            suggestion: None,
+        }
+    }
+
+    /// The same problem with this code.
+    pub fn with_code(mut self, code: &'static str) -> Self {
+        self.code = code;
+        self
+    }
+
+    /// The same problem with a suggestion.
+    pub fn with_suggestion(mut self, suggestion: impl Into<String>) -> Self {
+        self.suggestion = Some(suggestion.into());
+        self
+    }
+
+    /// The same problem as a warning.
+    pub fn warning(mut self) -> Self {
+        self.severity = Severity::Warning;
+        self
+    }
+
+    /// The same problem at this line and column (1-based).
+    pub fn at(mut self, line: usize, column: usize) -> Self {
+        self.line = Some(line);
+        self.column = Some(column);
+        self
+    }
+
+    /// Whether it is an error (the file is refused).
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    /// `file:line:column` (or `file` alone when the problem has no place).
+    pub fn place(&self, file: &str) -> String {
+        match (self.line, self.column) {
+            (Some(l), Some(c)) => format!("{file}:{l}:{c}"),
+            (Some(l), None) => format!("{file}:{l}"),
+            _ => file.to_owned(),
+        }
+    }
+}
+
+/// Every error found in a config file.
 #[derive(Debug, Clone)]
 pub struct ConfigFileError {
     /// The file.
     pub file: String,
-    /// The problems.
+    /// The problems (errors only; warnings go with an accepted
+    /// [`Config::warnings`] or a [`Lint`]).
     pub problems: Vec<Problem>,
 }
 
@@ -194,10 +295,11 @@ impl fmt::Display for ConfigFileError {
         let n = self.problems.len();
         writeln!(f, "{}: {} problem{}", self.file, n, if n == 1 { "" } else { "s" })?;
         for p in &self.problems {
+            let place = p.place(&self.file);
             if p.key.is_empty() {
-                writeln!(f, "  {}: {}", self.file, p.message.trim_end().replace('\n', "\n    "))?;
+                writeln!(f, "  {place}: {}", p.message.trim_end().replace('\n', "\n    "))?;
             } else {
-                writeln!(f, "  {}: {}: {}", self.file, p.key, p.message)?;
+                writeln!(f, "  {place}: {}: {}", p.key, p.message)?;
             }
         }
         Ok(())
@@ -211,10 +313,7 @@ impl ConfigFileError {
     pub fn one(file: &str, key: &str, message: String) -> Self {
         Self {
             file: file.to_owned(),
-            problems: vec![Problem {
-                key: key.to_owned(),
-                message,
-            }],
+            problems: vec![Problem::new(key, message)],
         }
     }
 
@@ -223,10 +322,7 @@ impl ConfigFileError {
     pub fn single(file: &Path, message: String) -> Self {
         Self {
             file: file.display().to_string(),
-            problems: vec![Problem {
-                key: String::new(),
-                message,
-            }],
+            problems: vec![Problem::new("", message)],
         }
     }
 }

@@ -15,10 +15,7 @@ use crate::config::{ConfigFileError, Problem, Tls};
 pub fn acceptor(t: &Tls, file: &str) -> Result<TlsAcceptor, ConfigFileError> {
     let fail = |key: &str, message: String| ConfigFileError {
         file: file.to_owned(),
-        problems: vec![Problem {
-            key: key.to_owned(),
-            message,
-        }],
+        problems: vec![Problem::new(key, message)],
     };
     let certs = read_certs(&t.cert).map_err(|m| fail("tls.cert", m))?;
     let key = read_key(&t.key).map_err(|m| fail("tls.key", m))?;

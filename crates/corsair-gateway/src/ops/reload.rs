@@ -94,10 +94,7 @@ fn apply_text(shared: &Shared, path: &Path, text: &[u8], overrides: &Overrides) 
         Ok(t) => config::parse(t, &file, path.parent()),
         Err(_) => Err(ConfigFileError {
             file: file.clone(),
-            problems: vec![Problem {
-                key: String::new(),
-                message: "the file is not UTF-8 text".to_owned(),
-            }],
+            problems: vec![Problem::new("", "the file is not UTF-8 text").with_code("syntax")],
         }),
     };
     apply(
@@ -138,7 +135,15 @@ pub(crate) fn apply(shared: &Shared, config: Result<Config, ConfigFileError>) ->
         }
         Err(e) => {
             for p in &e.problems {
-                error!(file = %e.file, key = %p.key, problem = %p.message, "config problem");
+                error!(
+                    file = %e.file,
+                    line = p.line,
+                    column = p.column,
+                    key = %p.key,
+                    code = p.code,
+                    problem = %p.message,
+                    "config problem"
+                );
             }
             error!(
                 file = %e.file,

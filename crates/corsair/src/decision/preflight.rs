@@ -12,8 +12,10 @@ impl Policy {
     /// rejected) and the headers corsair sends without calling the inner
     /// service. Rejections carry no CORS headers, so they reveal nothing about
     /// the policy (in debug mode, a rejection on method or headers from an
-    /// allowed origin gets 204 with `Access-Control-Allow-Origin` only, so the
-    /// browser's console names the precise cause).
+    /// allowed origin gets 204 with `Access-Control-Allow-Origin`, and the
+    /// configured methods for a method rejection or the requested, allowed,
+    /// method for a header rejection, so that the browser's console names the
+    /// precise cause).
     ///
     /// For a decision that is not a preflight, returns `None`. Builds a new
     /// header map: to write the answer straight into a response, use
@@ -140,6 +142,13 @@ impl Policy {
                 // pass the preflight.
                 if matches!(r, Rejection::MethodNotAllowed(_)) {
                     h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, self.listed_methods.clone());
+                } else if let Some(m) = &d.acrm {
+                    // A header rejection: the method passed (it is checked
+                    // first), so it is granted, or the browser would stop at
+                    // the method (Fetch §4.8 step 7.5: a missing list allows
+                    // only the safelisted methods) and name it instead of the
+                    // refused header (step 7.7).
+                    h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, m.clone());
                 }
                 StatusCode::NO_CONTENT
             }

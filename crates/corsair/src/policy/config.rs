@@ -53,7 +53,8 @@ pub struct PolicyConfig {
     /// on a non-loopback host). Off by default.
     pub allow_insecure_origins: bool,
     /// Debug mode: a preflight rejected for its method or headers still gets
-    /// `Access-Control-Allow-Origin`, so the browser console names the cause.
+    /// `Access-Control-Allow-Origin` (and, for a header rejection, the method,
+    /// which passed), so the browser console names the cause.
     pub debug: bool,
 }
 

@@ -15,6 +15,8 @@ use crate::report::HeaderList;
 pub(crate) struct Observed {
     pub(crate) status: u16,
     pub(crate) headers: HeaderMap,
+    /// The response head as received, for the probe sent over a raw connection.
+    pub(crate) raw: Option<Vec<u8>>,
 }
 
 /// How a response treats the `Origin` it was sent.

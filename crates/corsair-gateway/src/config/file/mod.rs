@@ -1,422 +1,201 @@
-//! The config file: its TOML model (unknown keys are errors), loading and
-//! validation. Every problem is collected, not just the first, and reported
-//! with the file, the key and what is wrong.
+//! The config file: reading its TOML (`read`: unknown keys, types, and
+//! where each key sits, `place`), then validating every value (`values`),
+//! and the warnings (`warnings`). Every problem is collected, not just the
+//! first, and reported with the file, the line and column, the key (a
+//! policy named by its name) and what is wrong; `lint` returns them all,
+//! `load` and `parse` the config or its errors.
 
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::Duration;
+mod place;
+mod read;
+mod suggest;
+mod values;
+mod warnings;
 
-use corsair::PolicyConfig;
-use serde::Deserialize;
+use std::path::Path;
 
-use super::{
-    Config, ConfigFileError, EncodedSlashes, Limits, PathRules, Problem, RoutedPolicy, Semicolons, Tls, Upstream,
-    BUILTIN_ECHO, MAX_WORKERS,
-};
+use self::place::Lines;
+use self::read::{FileConfig, Read};
+pub use self::values::parse_upstream_value;
+use self::values::validate;
+use super::{Config, ConfigFileError, Problem};
 
-/// The file as written (serde model). Unknown keys are errors.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileConfig {
-    listen: Option<String>,
-    upstream: Option<String>,
-    workers: Option<u64>,
-    tls: Option<TlsTable>,
-    admin: Option<AdminTable>,
-    limits: Option<LimitsTable>,
-    paths: Option<PathsTable>,
-    upstream_ca: Option<PathBuf>,
-    #[serde(default)]
-    policy: Vec<PolicyTable>,
+/// Everything `corsair validate` reports about a config file: the config
+/// when the file has no error, and every problem, errors and warnings, in
+/// the order of the file (problems of the whole file first).
+#[derive(Debug)]
+pub struct Lint {
+    /// The file, as problems name it.
+    pub file: String,
+    /// The validated config, when there is no error (its
+    /// [`Config::warnings`] are the warnings of [`Lint::problems`]).
+    pub config: Option<Config>,
+    /// Every problem.
+    pub problems: Vec<Problem>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PathsTable {
-    merge_slashes: Option<bool>,
-    encoded_slashes: Option<String>,
-    semicolons: Option<String>,
-    case_sensitive: Option<bool>,
-}
+impl Lint {
+    /// The errors.
+    pub fn errors(&self) -> impl Iterator<Item = &Problem> {
+        self.problems.iter().filter(|p| p.is_error())
+    }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TlsTable {
-    cert: PathBuf,
-    key: PathBuf,
-}
+    /// The warnings.
+    pub fn warnings(&self) -> impl Iterator<Item = &Problem> {
+        self.problems.iter().filter(|p| !p.is_error())
+    }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AdminTable {
-    listen: String,
-}
+    /// The config, or every error.
+    pub fn into_result(self) -> Result<Config, ConfigFileError> {
+        match self.config {
+            Some(c) => Ok(c),
+            None => Err(ConfigFileError {
+                file: self.file,
+                problems: self.problems.into_iter().filter(Problem::is_error).collect(),
+            }),
+        }
+    }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct LimitsTable {
-    header_read_timeout: Option<u64>,
-    upstream_timeout: Option<u64>,
-    upstream_read_timeout: Option<u64>,
-    max_header_bytes: Option<u64>,
-    max_connections: Option<u64>,
-    shutdown_grace: Option<u64>,
-}
-
-/// One `[[policy]]` table: routing keys plus the CORS keys of
-/// [`corsair::PolicyConfig`].
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PolicyTable {
-    name: Option<String>,
-    #[serde(default)]
-    hosts: Vec<String>,
-    path_prefix: Option<String>,
-    #[serde(default)]
-    allow_origins: Vec<String>,
-    #[serde(default)]
-    allow_methods: Vec<String>,
-    #[serde(default)]
-    allow_headers: Vec<String>,
-    #[serde(default)]
-    expose_headers: Vec<String>,
-    #[serde(default)]
-    allow_credentials: bool,
-    max_age: Option<i64>,
-    #[serde(default)]
-    allow_private_network: bool,
-    #[serde(default)]
-    allow_insecure_origins: bool,
-    #[serde(default)]
-    debug: bool,
+    /// Whether the file could not be read at all (it does not exist, is not
+    /// readable): the only problem is then `cannot_read`.
+    pub fn unreadable(&self) -> bool {
+        self.problems.iter().any(|p| p.code == "cannot_read")
+    }
 }
 
 /// Reads and validates a config file.
 pub fn load(path: &Path) -> Result<Config, ConfigFileError> {
-    let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigFileError {
-        file: file.clone(),
-        problems: vec![Problem {
-            key: String::new(),
-            message: format!("cannot read the file: {e}"),
-        }],
-    })?;
-    parse(&text, &file, path.parent())
+    lint(path).into_result()
 }
 
 /// Parses and validates config text. `base` resolves relative TLS paths.
 pub fn parse(text: &str, file: &str, base: Option<&Path>) -> Result<Config, ConfigFileError> {
-    let fail = |problems| ConfigFileError {
-        file: file.to_owned(),
-        problems,
+    lint_text(text, file, base).into_result()
+}
+
+/// Reads and checks a config file: every error and every warning.
+pub fn lint(path: &Path) -> Lint {
+    let file = path.display().to_string();
+    let whole = |p: Problem| Lint {
+        file: file.clone(),
+        config: None,
+        problems: vec![p],
     };
-    let raw: FileConfig = toml::from_str(text).map_err(|e| {
-        fail(vec![Problem {
-            key: String::new(),
-            message: e.to_string(),
-        }])
-    })?;
-    let mut problems = Vec::new();
-    let mut p = |key: &str, message: String| {
-        problems.push(Problem {
-            key: key.to_owned(),
-            message,
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => return whole(Problem::new("", format!("cannot read the file: {e}")).with_code("cannot_read")),
+    };
+    match std::str::from_utf8(&bytes) {
+        Ok(text) => lint_text(text, &file, path.parent()),
+        Err(e) => {
+            // The place of the first byte that is not UTF-8.
+            let valid = String::from_utf8_lossy(&bytes[..e.valid_up_to()]).into_owned();
+            let (line, column) = Lines::new(&valid).position(valid.len());
+            whole(
+                Problem::new("", "the file is not UTF-8 text")
+                    .with_code("syntax")
+                    .at(line, column),
+            )
+        }
+    }
+}
+
+/// Checks config text: every error and every warning. `file` names it in
+/// problems, `base` resolves relative paths (the file's folder).
+pub fn lint_text(text: &str, file: &str, base: Option<&Path>) -> Lint {
+    let lines = Lines::new(text);
+    let at = |p: Problem, span: Option<std::ops::Range<usize>>| match span {
+        Some(s) => {
+            let (l, c) = lines.position(s.start);
+            p.at(l, c)
+        }
+        None => p,
+    };
+    let Read {
+        config: raw,
+        spans,
+        problems: read_problems,
+        unread,
+    } = match read::read(text) {
+        Ok(r) => r,
+        Err(syntax) => {
+            let (span, p) = *syntax;
+            return Lint {
+                file: file.to_owned(),
+                config: None,
+                problems: vec![at(p, span)],
+            };
+        }
+    };
+    let names = display_names(&raw);
+    let warnings = warnings::of(&raw);
+    let (config, semantic) = validate(raw, file, base);
+    // A value that could not be read (or a key that is missing because it
+    // was misspelt) makes no second problem of what follows from it.
+    let follows_from_unread = |key: &str| {
+        unread.iter().any(|u| {
+            key.strip_prefix(u.as_str())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
         })
     };
-
-    let listen = match raw.listen.as_deref().unwrap_or("127.0.0.1:8080").parse::<SocketAddr>() {
-        Ok(a) => Some(a),
-        Err(_) => {
-            p(
-                "listen",
-                format!(
-                    "{:?} is not an address such as `127.0.0.1:8080` or `[::1]:8443`",
-                    raw.listen.unwrap_or_default()
-                ),
-            );
-            None
+    let mut problems: Vec<Problem> = read_problems.into_iter().map(|(span, p)| at(p, span)).collect();
+    for p in semantic.into_iter().chain(warnings) {
+        if p.is_error() && follows_from_unread(&p.key) {
+            continue;
         }
+        let span = spans.find(&p.key);
+        problems.push(at(p, span));
+    }
+    for p in &mut problems {
+        p.key = display_key(&p.key, &names);
+    }
+    // In the order of the file; problems of the whole file first.
+    problems.sort_by_key(|p| (p.line.unwrap_or(0), p.column.unwrap_or(0)));
+    let config = match config {
+        Some(mut c) if !problems.iter().any(Problem::is_error) => {
+            c.warnings = problems.clone();
+            Some(c)
+        }
+        _ => None,
     };
-    let upstream = match raw.upstream.as_deref() {
-        None => {
-            p(
-                "upstream",
-                format!("missing: the URL of the service to proxy (`http://127.0.0.1:3000`), or `{BUILTIN_ECHO}`"),
-            );
-            None
-        }
-        Some(BUILTIN_ECHO) => Some(Upstream::Echo),
-        Some(u) => match parse_upstream(u) {
-            Ok(uri) => Some(Upstream::Url(uri)),
-            Err(m) => {
-                p("upstream", format!("{u:?}: {m}"));
-                None
-            }
-        },
-    };
-    let workers = match raw.workers {
-        None => None,
-        Some(v) => match usize::try_from(v) {
-            Ok(n) if (1..=MAX_WORKERS).contains(&n) => Some(n),
-            _ => {
-                p("workers", format!("{v} is out of range: 1 to {MAX_WORKERS}"));
-                None
-            }
-        },
-    };
-    let tls = raw.tls.map(|t| {
-        let resolve = |f: PathBuf| match base {
-            Some(b) if f.is_relative() => b.join(f),
-            _ => f,
-        };
-        let t = Tls {
-            cert: resolve(t.cert),
-            key: resolve(t.key),
-        };
-        for (key, f) in [("tls.cert", &t.cert), ("tls.key", &t.key)] {
-            if let Err(e) = std::fs::metadata(f) {
-                p(key, format!("cannot read {}: {e}", f.display()));
-            }
-        }
-        t
-    });
-    let admin = raw.admin.and_then(|a| match a.listen.parse::<SocketAddr>() {
-        Ok(addr) => Some(addr),
-        Err(_) => {
-            p(
-                "admin.listen",
-                format!("{:?} is not an address such as `127.0.0.1:9090`", a.listen),
-            );
-            None
-        }
-    });
-    if let (Some(a), Some(l)) = (admin, listen) {
-        // Port 0 asks the system for any free port: never the same one.
-        if a == l && a.port() != 0 {
-            p("admin.listen", format!("{a} is also the gateway's `listen` address"));
-        }
-    }
-
-    let mut limits = Limits::default();
-    let l = raw.limits.unwrap_or_default();
-    let mut secs = |key: &str, v: Option<u64>, max: u64, slot: &mut Duration| {
-        if let Some(v) = v {
-            if v == 0 || v > max {
-                p(key, format!("{v} is out of range: 1 to {max} seconds"));
-            } else {
-                *slot = Duration::from_secs(v);
-            }
-        }
-    };
-    secs(
-        "limits.header_read_timeout",
-        l.header_read_timeout,
-        3600,
-        &mut limits.header_read_timeout,
-    );
-    secs(
-        "limits.upstream_timeout",
-        l.upstream_timeout,
-        3600,
-        &mut limits.upstream_timeout,
-    );
-    secs(
-        "limits.upstream_read_timeout",
-        l.upstream_read_timeout,
-        3600,
-        &mut limits.upstream_read_timeout,
-    );
-    secs(
-        "limits.shutdown_grace",
-        l.shutdown_grace,
-        3600,
-        &mut limits.shutdown_grace,
-    );
-    if let Some(v) = l.max_header_bytes {
-        match usize::try_from(v) {
-            Ok(n) if (1024..=1024 * 1024).contains(&n) => limits.max_header_bytes = n,
-            _ => p(
-                "limits.max_header_bytes",
-                format!("{v} is out of range: 1024 to 1048576 bytes"),
-            ),
-        }
-    }
-    if let Some(v) = l.max_connections {
-        match usize::try_from(v) {
-            Ok(n) if (1..=1_000_000).contains(&n) => limits.max_connections = n,
-            _ => p("limits.max_connections", format!("{v} is out of range: 1 to 1000000")),
-        }
-    }
-
-    let mut paths = PathRules::default();
-    let pt = raw.paths.unwrap_or_default();
-    if let Some(v) = pt.merge_slashes {
-        paths.merge_slashes = v;
-    }
-    if let Some(v) = pt.case_sensitive {
-        paths.case_sensitive = v;
-    }
-    match pt.encoded_slashes.as_deref() {
-        None | Some("reject") => {}
-        Some("keep") => paths.encoded_slashes = EncodedSlashes::Keep,
-        Some(v) => p(
-            "paths.encoded_slashes",
-            format!("{v:?} is not one of \"reject\" (400, the default) or \"keep\""),
-        ),
-    }
-    match pt.semicolons.as_deref() {
-        None | Some("reject") => {}
-        Some("keep") => paths.semicolons = Semicolons::Keep,
-        Some("strip") => paths.semicolons = Semicolons::Strip,
-        Some(v) => p(
-            "paths.semicolons",
-            format!("{v:?} is not one of \"reject\" (400, the default), \"keep\" or \"strip\""),
-        ),
-    }
-    let upstream_ca = raw.upstream_ca.map(|f| {
-        let f = match base {
-            Some(b) if f.is_relative() => b.join(f),
-            _ => f,
-        };
-        if let Err(e) = std::fs::metadata(&f) {
-            p("upstream_ca", format!("cannot read {}: {e}", f.display()));
-        }
-        f
-    });
-    if raw.policy.is_empty() {
-        p(
-            "policy",
-            "no [[policy]] table: corsair would add no CORS headers at all; add at least one".to_owned(),
-        );
-    }
-    let mut policies = Vec::new();
-    let mut names = std::collections::HashSet::new();
-    for (i, t) in raw.policy.into_iter().enumerate() {
-        let prefix = format!("policy[{i}]");
-        let name = t.name.clone().unwrap_or_else(|| prefix.clone());
-        if name.trim().is_empty() {
-            p(&format!("{prefix}.name"), "empty name".to_owned());
-        }
-        if !names.insert(name.clone()) {
-            p(
-                &format!("{prefix}.name"),
-                format!("{name:?} is used by an earlier policy"),
-            );
-        }
-        let mut hosts = Vec::new();
-        for (j, h) in t.hosts.iter().enumerate() {
-            if is_host_name(h) {
-                // Requests are routed on their host name without one
-                // trailing dot (the same DNS name).
-                let h = h.strip_suffix('.').unwrap_or(h);
-                hosts.push(h.to_ascii_lowercase());
-            } else {
-                p(
-                    &format!("{prefix}.hosts[{j}]"),
-                    format!("{h:?} is not a host name (no scheme, port or path: `api.example.com`)"),
-                );
-            }
-        }
-        let path_prefix = t.path_prefix.clone().unwrap_or_else(|| "/".to_owned());
-        if !path_prefix.starts_with('/') || path_prefix.contains(['?', '#', ' ']) {
-            p(
-                &format!("{prefix}.path_prefix"),
-                format!("{path_prefix:?} must be a URL path starting with `/`"),
-            );
-        } else {
-            // Requests are routed on their canonical path, so a prefix must
-            // be canonical too, or it could never match.
-            match crate::proxy::target::canonical_path(&path_prefix, &paths) {
-                Ok(c) if c == path_prefix => {}
-                Ok(c) => p(
-                    &format!("{prefix}.path_prefix"),
-                    format!(
-                        "{path_prefix:?} is not in canonical form (requests are routed on their normalized path); write {c:?}"
-                    ),
-                ),
-                Err(r) => p(
-                    &format!("{prefix}.path_prefix"),
-                    format!("{path_prefix:?}: {r}"),
-                ),
-            }
-        }
-        let cfg = PolicyConfig {
-            allow_origins: t.allow_origins,
-            allow_methods: t.allow_methods,
-            allow_headers: t.allow_headers,
-            expose_headers: t.expose_headers,
-            allow_credentials: t.allow_credentials,
-            max_age: t.max_age,
-            allow_private_network: t.allow_private_network,
-            allow_insecure_origins: t.allow_insecure_origins,
-            debug: t.debug,
-        };
-        match cfg.build() {
-            Ok(policy) => policies.push(RoutedPolicy {
-                name,
-                hosts,
-                path_prefix,
-                policy: Arc::new(policy),
-            }),
-            Err(errs) => {
-                for e in errs {
-                    let msg = match &e.value {
-                        Some(v) => format!("{v:?}: {}", e.message),
-                        None => e.message.clone(),
-                    };
-                    p(&format!("{prefix}.{}", e.key), msg);
-                }
-            }
-        }
-    }
-
-    match (listen, upstream) {
-        (Some(listen), Some(upstream)) if problems.is_empty() => Ok(Config {
-            source: file.to_owned(),
-            listen,
-            upstream,
-            workers,
-            tls,
-            admin,
-            limits,
-            paths,
-            upstream_ca,
-            policies,
-        }),
-        _ => Err(fail(problems)),
+    Lint {
+        file: file.to_owned(),
+        config,
+        problems,
     }
 }
 
-/// Parses an `upstream` value given outside the file (`corsair serve --upstream`).
-pub fn parse_upstream_value(u: &str) -> Result<Upstream, String> {
-    if u == BUILTIN_ECHO {
-        return Ok(Upstream::Echo);
-    }
-    parse_upstream(u).map(Upstream::Url).map_err(|m| format!("{u:?}: {m}"))
+/// How each policy is named in problem keys: `policy "api"` when it has a
+/// name of its own (not empty, not shared with another policy), else
+/// `policy[i]`.
+fn display_names(raw: &FileConfig) -> Vec<Option<String>> {
+    raw.policy
+        .iter()
+        .map(|t| {
+            t.name.as_ref().and_then(|n| {
+                let unique = raw.policy.iter().filter(|o| o.name.as_ref() == Some(n)).count() == 1;
+                (unique && !n.trim().is_empty()).then(|| format!("policy {n:?}"))
+            })
+        })
+        .collect()
 }
 
-fn parse_upstream(u: &str) -> Result<http::Uri, &'static str> {
-    let uri: http::Uri = u.parse().map_err(|_| "not a URL")?;
-    match uri.scheme_str() {
-        Some("http" | "https") => {}
-        _ => return Err("the upstream must be an `http://` or `https://` URL"),
+/// `policy[1].allow_methods[0]` as a person reads it: `policy "api".allow_methods[0]`.
+fn display_key(key: &str, names: &[Option<String>]) -> String {
+    let Some(rest) = key.strip_prefix("policy[") else {
+        return key.to_owned();
+    };
+    let Some((index, tail)) = rest.split_once(']') else {
+        return key.to_owned();
+    };
+    match index
+        .parse::<usize>()
+        .ok()
+        .and_then(|i| names.get(i))
+        .and_then(Option::as_ref)
+    {
+        Some(name) => format!("{name}{tail}"),
+        None => key.to_owned(),
     }
-    if uri.authority().is_none() {
-        return Err("the URL has no host");
-    }
-    if uri.path() != "/" && !uri.path().is_empty() || uri.query().is_some() {
-        return Err("give the upstream's origin only (`http://host:port`); paths are passed through as requested");
-    }
-    Ok(uri)
-}
-
-fn is_host_name(h: &str) -> bool {
-    !h.is_empty()
-        && h.len() <= 253
-        && (h.split('.').all(|l| {
-            !l.is_empty() && l.len() <= 63 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        }) || (h.starts_with('[') && h.ends_with(']') && h[1..h.len() - 1].parse::<std::net::Ipv6Addr>().is_ok()))
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Unit tests of the parent module.
 
 use super::*;
+use crate::config::Upstream;
 
 fn problems(text: &str) -> Vec<String> {
     parse(text, "test.toml", None)
@@ -123,4 +124,224 @@ allow_origins = ["*"]
 fn missing_upstream_and_policies() {
     let k = problems("listen = \"127.0.0.1:1\"\n");
     assert_eq!(k, ["upstream", "policy"]);
+}
+
+/// An unknown key as the test compares it: key, suggestion, line, column.
+type Seen<'a> = (&'a str, Option<&'a str>, Option<usize>, Option<usize>);
+
+/// Every problem of `text`, as `(key, line, column, code)`.
+fn located(text: &str) -> Vec<(String, Option<usize>, Option<usize>, &'static str)> {
+    lint_text(text, "t.toml", None)
+        .problems
+        .into_iter()
+        .map(|p| (p.key, p.line, p.column, p.code))
+        .collect()
+}
+
+#[test]
+fn every_unknown_key_at_once_with_a_suggestion_and_its_place() {
+    let text = "upstrem = \"builtin:echo\"\nupstream = \"builtin:echo\"\n[limits]\nupstream_timout = 5\n\
+                [[policy]]\nname = \"api\"\nallow_origin = [\"https://a.example\"]\nmax-age = 5\nfrobnicate = 1\n\
+                allow_origins = [\"https://a.example\"]\n";
+    let lint = lint_text(text, "t.toml", None);
+    assert!(lint.config.is_none());
+    let unknown: Vec<Seen<'_>> = lint
+        .problems
+        .iter()
+        .filter(|p| p.code == "unknown_key")
+        .map(|p| (p.key.as_str(), p.suggestion.as_deref(), p.line, p.column))
+        .collect();
+    assert_eq!(
+        unknown,
+        [
+            ("upstrem", Some("upstream"), Some(1), Some(1)),
+            ("limits.upstream_timout", Some("upstream_timeout"), Some(4), Some(1)),
+            ("policy \"api\".allow_origin", Some("allow_origins"), Some(7), Some(1)),
+            ("policy \"api\".max-age", Some("max_age"), Some(8), Some(1)),
+            ("policy \"api\".frobnicate", None, Some(9), Some(1)),
+        ]
+    );
+    let text = lint.into_result().unwrap_err().to_string();
+    assert!(
+        text.contains("t.toml:7:1: policy \"api\".allow_origin: unknown key `allow_origin` in a [[policy]] table; did you mean `allow_origins`?"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_key_of_another_table_is_named_as_such() {
+    let p = lint_text(
+        "upstream = \"builtin:echo\"\nallow_origins = [\"https://a.example\"]\n[[policy]]\nallow_origins = [\"https://a.example\"]\n",
+        "t.toml",
+        None,
+    )
+    .problems;
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert!(
+        p[0].message.contains("belongs in a [[policy]] table"),
+        "{}",
+        p[0].message
+    );
+}
+
+#[test]
+fn every_problem_has_its_line_and_column_and_named_policies_their_name() {
+    let text = r#"upstream = "builtin:echo"
+listen = "nowhere"
+
+[[policy]]
+name = "api"
+allow_origins = ["https://ok.example", "https://a.example/"]
+allow_methods = ["GET", "TRACE"]
+max_age = 100000
+
+[[policy]]
+allow_origins = ["http://b.example"]
+"#;
+    let got = located(text);
+    for want in [
+        ("listen".to_owned(), Some(2), Some(10), "invalid_value"),
+        (
+            "policy \"api\".allow_origins[1]".to_owned(),
+            Some(6),
+            Some(40),
+            "invalid_origin",
+        ),
+        (
+            "policy \"api\".allow_methods[1]".to_owned(),
+            Some(7),
+            Some(25),
+            "forbidden_method",
+        ),
+        (
+            "policy \"api\".max_age".to_owned(),
+            Some(8),
+            Some(11),
+            "max_age_out_of_range",
+        ),
+        (
+            "policy[1].allow_origins[0]".to_owned(),
+            Some(11),
+            Some(18),
+            "insecure_origin",
+        ),
+    ] {
+        assert!(got.contains(&want), "missing {want:?} in {got:?}");
+    }
+    assert!(got.iter().all(|(_, l, c, _)| l.is_some() && c.is_some()), "{got:?}");
+    // In the order of the file.
+    let lines: Vec<usize> = got.iter().filter_map(|(_, l, _, _)| *l).collect();
+    assert!(lines.windows(2).all(|w| w[0] <= w[1]), "{lines:?}");
+}
+
+#[test]
+fn every_wrong_type_at_once_without_follow_on_problems() {
+    let got = located(
+        "upstream = 8080\nworkers = \"2\"\n[tls]\ncert = \"c.pem\"\n[[policy]]\nallow_origins = \"https://a.example\"\n\
+         allow_methods = [\"GET\", 1]\nallow_credentials = \"yes\"\nmax_age = 1.5\n",
+    );
+    let keys: Vec<(&str, &str)> = got.iter().map(|(k, _, _, c)| (k.as_str(), *c)).collect();
+    assert_eq!(
+        keys,
+        [
+            ("upstream", "wrong_type"),
+            ("workers", "wrong_type"),
+            ("tls.key", "missing"),
+            ("policy[0].allow_origins", "wrong_type"),
+            ("policy[0].allow_methods[1]", "wrong_type"),
+            ("policy[0].allow_credentials", "wrong_type"),
+            ("policy[0].max_age", "wrong_type"),
+        ],
+        "no `upstream: missing`, no `allow_origins: no origin listed`"
+    );
+}
+
+/// Everything the serde model (`deny_unknown_fields`) refused is still refused.
+#[test]
+fn as_strict_as_before() {
+    let ok = "upstream = \"builtin:echo\"\n[[policy]]\nallow_origins = [\"https://a.example\"]\n";
+    assert!(parse(ok, "t.toml", None).is_ok());
+    for bad in [
+        "policy = {}\n",
+        "[policy]\nallow_origins = [\"https://a.example\"]\n",
+        "policy = [1]\n",
+        "[tls]\n",
+        "[admin]\n",
+        "[admin]\nlisten = \"127.0.0.1:9\"\nport = 1\n",
+        "[paths]\nmerge_slashes = \"yes\"\n",
+        "[limits]\nmax_connections = -1\n",
+        "[limits]\nshutdown_grace = 0\n",
+        "workers = -2\n",
+        "listen = 1\n",
+        "upstream_ca = [\"a\"]\n",
+        "tls = \"x\"\n",
+        "[[policy]]\nallow_origins = [\"https://b.example\"]\nhosts = [[\"a\"]]\n",
+        "[[policy]]\nallow_origins = [\"https://b.example\"]\ndebug = 1\n",
+        "[[policy]]\nallow_origins = [\"https://b.example\"]\nname = 7\n",
+        "[[policy]]\nallow_origins = [\"https://b.example\"]\n[policy.extra]\nx = 1\n",
+        "when = 1979-05-27\n",
+    ] {
+        let text = format!("{ok}{bad}");
+        assert!(parse(&text, "t.toml", None).is_err(), "accepted:\n{text}");
+    }
+    // The other TOML spellings of the same model are accepted.
+    let inline = "upstream = \"builtin:echo\"\ntls = { cert = \"/nonexistent\", key = \"/nonexistent\" }\n\
+                  policy = [{ name = \"a\", allow_origins = [\"https://a.example\"] }]\n";
+    let e = parse(inline, "t.toml", None).unwrap_err();
+    assert!(e.problems.iter().all(|p| p.key.starts_with("tls.")), "{e}");
+    let dotted = "upstream = \"builtin:echo\"\nlimits.upstream_timeout = 5\n[[policy]]\nallow_origins = [\"https://a.example\"]\n";
+    assert_eq!(
+        parse(dotted, "t.toml", None).unwrap().limits.upstream_timeout.as_secs(),
+        5
+    );
+}
+
+#[test]
+fn syntax_errors_have_a_place() {
+    let p = located("upstream = \"builtin:echo\"\nlisten = [1, 2\n");
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!((p[0].1.is_some(), p[0].3), (true, "syntax"));
+}
+
+#[test]
+fn warnings_are_not_errors() {
+    let text = "upstream = \"builtin:echo\"\n[[policy]]\nname = \"api\"\nallow_origins = [\"https://a.example\"]\n\
+                allow_methods = [\"GET\", \"Patch\", \"put\", \"propfind\", \"X-Custom\"]\nallow_private_network = true\n";
+    let lint = lint_text(text, "t.toml", None);
+    let warnings: Vec<(&str, &str, Option<&str>)> = lint
+        .warnings()
+        .map(|p| (p.key.as_str(), p.code, p.suggestion.as_deref()))
+        .collect();
+    assert_eq!(
+        warnings,
+        [
+            ("policy \"api\".allow_methods[1]", "method_case", Some("PATCH")),
+            ("policy \"api\".allow_methods[3]", "method_case", Some("PROPFIND")),
+            ("policy \"api\".allow_private_network", "private_network", None),
+        ]
+    );
+    let lines: Vec<Option<usize>> = lint.warnings().map(|p| p.line).collect();
+    assert_eq!(lines, [Some(5), Some(5), Some(6)]);
+    assert_eq!(lint.errors().count(), 0);
+    let config = lint.into_result().expect("warnings do not refuse the file");
+    assert_eq!(config.warnings.len(), 3);
+    // Both spellings listed: deliberate, no warning.
+    let both = "upstream = \"builtin:echo\"\n[[policy]]\nallow_origins = [\"https://a.example\"]\nallow_methods = [\"PATCH\", \"patch\"]\n";
+    assert_eq!(lint_text(both, "t.toml", None).problems, []);
+}
+
+#[test]
+fn unreadable_and_non_utf8_files() {
+    let lint = lint(Path::new("/nonexistent/corsair.toml"));
+    assert!(lint.unreadable());
+    assert_eq!(lint.problems[0].code, "cannot_read");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("latin1.toml");
+    std::fs::write(&path, b"upstream = \"builtin:echo\"\nname = \"caf\xe9\"\n").unwrap();
+    let lint = super::lint(&path);
+    assert!(!lint.unreadable());
+    assert_eq!(
+        (lint.problems[0].code, lint.problems[0].line, lint.problems[0].column),
+        ("syntax", Some(2), Some(12))
+    );
 }

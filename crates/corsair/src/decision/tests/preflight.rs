@@ -270,6 +270,33 @@ fn debug_mode_names_the_cause() {
     assert_eq!(s, StatusCode::NO_CONTENT);
     assert_eq!(h["access-control-allow-origin"], APP);
     assert_eq!(h["access-control-allow-methods"], "", "an explicit list without PUT");
+    // A refused header with an allowed method: the method is granted, so that the
+    // browser's check stops at the header, and names it.
+    let p = PolicyConfig::new()
+        .allow_origins([APP])
+        .allow_methods(["PUT"])
+        .debug(true)
+        .build()
+        .unwrap();
+    let (s, h, d) = preflight(
+        &p,
+        &[
+            ("origin", APP),
+            ("access-control-request-method", "PUT"),
+            ("access-control-request-headers", "x-secret"),
+        ],
+    );
+    assert_eq!(d.rejection().unwrap().code(), "header_not_allowed");
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert_eq!(h["access-control-allow-methods"], "PUT");
+    assert!(h.get("access-control-allow-headers").is_none());
+    let req = crate::agent::Request::builder(APP, "https://api.example/r")
+        .method("PUT")
+        .header("X-Secret", "1")
+        .build()
+        .unwrap();
+    let failure = crate::agent::check_preflight(&req, 204, &h).unwrap_err();
+    assert_eq!(failure.kind, crate::agent::FailureKind::HeaderNotAllowed);
     let (s, h, _) = preflight(
         &p,
         &[

@@ -3,10 +3,16 @@
 //!
 //! Every probe is a plain `GET` (with an `Origin` header) or an `OPTIONS` preflight;
 //! nothing is ever sent that changes state. The probe origins follow the public research
-//! and scanners (PortSwigger 2016, CORScanner, Corsy): look-alikes of the trusted origins
-//! (prefix, suffix, unescaped regex dot, special characters, http twin, arbitrary
-//! subdomain), origins anybody can obtain (`null`, an arbitrary site, shared hosting
-//! platforms) and a preflight asking for a method and headers nobody would allow.
+//! and scanners (PortSwigger 2016, CORScanner, Corsy, nuclei): look-alikes of the trusted
+//! origins (prefix, suffix, unescaped regex dot, special characters, http twin, arbitrary
+//! subdomain, another port), origins anybody can obtain (`null`, an arbitrary site, shared
+//! hosting platforms), local and internal origins, and preflights asking for a method and
+//! headers nobody would allow (from an untrusted and from a trusted origin). From the first
+//! trusted origin also: a preflight for `GET` alone (does its answer agree with the
+//! actual response?), one asking for private network access (a leftover
+//! `Access-Control-Allow-Private-Network`?), a `GET` of a path that does not exist (do
+//! error responses carry CORS headers?), and a `GET` sent over a connection of its own
+//! whose `Origin` holds a carriage return (is it reflected into a header?).
 
 use std::collections::BTreeSet;
 
@@ -29,6 +35,22 @@ pub(crate) const PROBE_METHOD: &str = "CORSAIRPROBE";
 pub(crate) const PROBE_REQUEST_HEADERS: &str = "x-corsair-probe,authorization";
 /// The custom header among [`PROBE_REQUEST_HEADERS`].
 pub(crate) const PROBE_HEADER: &str = "x-corsair-probe";
+/// The path segment appended to the URL for the error probe: no server has it.
+pub(crate) const MISSING_SEGMENT: &str = "corsair-probe-not-found";
+/// The header name smuggled after a carriage return in the `crlf-in-origin` probe.
+pub(crate) const INJECTED_HEADER: &str = "X-Corsair-Injected";
+
+/// Origins on the user's machine or network: a local dev server, a router, an
+/// intranet host (nuclei's and PortSwigger's "trusted internal origin" class).
+const LOCAL_ORIGINS: &[&str] = &[
+    "http://localhost",
+    "http://localhost:3000",
+    "http://127.0.0.1",
+    "http://127.0.0.1:8080",
+    "http://[::1]:3000",
+    "http://192.168.0.1",
+    "http://10.0.0.1",
+];
 
 /// Characters appended to a trusted host in `special-chars` probes (CORScanner's list;
 /// `%60` is how Safari once encoded a backtick, see PortSwigger's research).
@@ -69,6 +91,16 @@ pub(crate) enum ProbeKind {
     Origin(Id),
     /// `OPTIONS` preflight from an untrusted origin asking for anything.
     Preflight,
+    /// `OPTIONS` preflight from a trusted origin asking for anything.
+    TrustedPreflight,
+    /// `OPTIONS` preflight from a trusted origin asking for `GET` alone.
+    PlainPreflight,
+    /// `OPTIONS` preflight from a trusted origin asking for private network access.
+    PrivateNetwork,
+    /// `GET` of a path under the URL that does not exist, from a trusted origin.
+    Missing,
+    /// `GET` whose `Origin` holds a carriage return, sent over a raw connection.
+    Crlf,
 }
 
 /// One request to send.
@@ -83,18 +115,61 @@ pub(crate) struct Probe {
 
 impl Probe {
     pub(crate) fn method(&self) -> Method {
-        match self.kind {
-            ProbeKind::Preflight => Method::OPTIONS,
-            _ => Method::GET,
+        if self.is_preflight() {
+            Method::OPTIONS
+        } else {
+            Method::GET
         }
+    }
+
+    /// Whether it is an `OPTIONS` preflight.
+    pub(crate) fn is_preflight(&self) -> bool {
+        matches!(
+            self.kind,
+            ProbeKind::Preflight | ProbeKind::TrustedPreflight | ProbeKind::PlainPreflight | ProbeKind::PrivateNetwork
+        )
+    }
+
+    /// The finding this probe looks for (`None` for the baseline).
+    pub(crate) fn id(&self) -> Option<Id> {
+        Some(match self.kind {
+            ProbeKind::Baseline => return None,
+            ProbeKind::Origin(id) => id,
+            ProbeKind::Preflight => Id::PreflightReflectsAnything,
+            ProbeKind::TrustedPreflight => Id::PermissivePreflight,
+            ProbeKind::PlainPreflight => Id::PreflightDisagrees,
+            ProbeKind::PrivateNetwork => Id::PrivateNetworkHeader,
+            ProbeKind::Missing => Id::ErrorWithoutCors,
+            ProbeKind::Crlf => Id::CrlfInOrigin,
+        })
     }
 
     /// The name of what the probe tests: `baseline` or the id of the finding it looks for.
     pub(crate) fn class(&self) -> &'static str {
+        self.id().map_or("baseline", Id::as_str)
+    }
+
+    /// The URL the probe asks for: the audited one, or a path under it that does not exist.
+    pub(crate) fn url(&self, audited: &str) -> String {
+        if self.kind != ProbeKind::Missing {
+            return audited.to_owned();
+        }
+        match url::Url::parse(audited) {
+            Ok(mut u) => {
+                let path = u.path().trim_end_matches('/').to_owned();
+                u.set_path(&format!("{path}/{MISSING_SEGMENT}"));
+                u.set_query(None);
+                u.to_string()
+            }
+            Err(_) => audited.to_owned(),
+        }
+    }
+
+    /// The `Origin` value as sent (the `Crlf` probe's holds a carriage return).
+    pub(crate) fn origin_bytes(&self) -> Vec<u8> {
         match self.kind {
-            ProbeKind::Baseline => "baseline",
-            ProbeKind::Origin(id) => id.as_str(),
-            ProbeKind::Preflight => Id::PreflightReflectsAnything.as_str(),
+            ProbeKind::Crlf => format!("{}\r{INJECTED_HEADER}: 1", self.origin).into_bytes(),
+            _ => self.origin.clone().into_bytes(),
         }
     }
 
@@ -104,7 +179,7 @@ impl Probe {
             .map_err(|_| format!("probe origin `{}` is not a valid header value", self.origin))?;
         let mut headers = vec![(header::ORIGIN, origin)];
         match self.kind {
-            ProbeKind::Preflight => {
+            ProbeKind::Preflight | ProbeKind::TrustedPreflight => {
                 headers.push((
                     header::ACCESS_CONTROL_REQUEST_METHOD,
                     HeaderValue::from_static(PROBE_METHOD),
@@ -112,6 +187,16 @@ impl Probe {
                 headers.push((
                     header::ACCESS_CONTROL_REQUEST_HEADERS,
                     HeaderValue::from_static(PROBE_REQUEST_HEADERS),
+                ));
+            }
+            ProbeKind::PlainPreflight => {
+                headers.push((header::ACCESS_CONTROL_REQUEST_METHOD, HeaderValue::from_static("GET")));
+            }
+            ProbeKind::PrivateNetwork => {
+                headers.push((header::ACCESS_CONTROL_REQUEST_METHOD, HeaderValue::from_static("GET")));
+                headers.push((
+                    corsair::ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK,
+                    HeaderValue::from_static("true"),
                 ));
             }
             _ => headers.push((header::CACHE_CONTROL, HeaderValue::from_static("no-cache"))),
@@ -127,9 +212,17 @@ impl Probe {
     /// The request as a report shows it.
     pub(crate) fn sent_request(&self) -> SentRequest {
         let headers = self.headers().unwrap_or_default();
+        let origin = self.origin_bytes();
         SentRequest {
             method: self.method().to_string(),
-            headers: HeaderList::from_lines(headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes()))),
+            headers: HeaderList::from_lines(headers.iter().map(|(n, v)| {
+                // The raw probe's Origin, as it went on the wire.
+                if *n == header::ORIGIN {
+                    (n.as_str(), origin.as_slice())
+                } else {
+                    (n.as_str(), v.as_bytes())
+                }
+            })),
         }
     }
 }
@@ -139,14 +232,16 @@ pub(crate) fn derive_probes(trusted: &[Origin]) -> Vec<Probe> {
     let trusted_set: BTreeSet<String> = trusted.iter().map(Origin::serialize).collect();
     let mut probes: Vec<Probe> = Vec::new();
     let mut push = |kind: ProbeKind, origin: String, imitates: Option<&Origin>| {
-        let is_lookalike = !matches!(kind, ProbeKind::Baseline);
+        let is_lookalike = matches!(kind, ProbeKind::Origin(_));
         if is_lookalike && trusted_set.contains(&origin) {
             return; // the user trusts it on purpose
         }
-        let method_is_get = !matches!(kind, ProbeKind::Preflight);
-        let duplicate = probes
-            .iter()
-            .any(|p| p.origin == origin && !matches!(p.kind, ProbeKind::Preflight) == method_is_get);
+        // One GET per origin (the first class that asks for it tests it).
+        let origin_get = matches!(kind, ProbeKind::Baseline | ProbeKind::Origin(_));
+        let duplicate = origin_get
+            && probes
+                .iter()
+                .any(|p| p.origin == origin && matches!(p.kind, ProbeKind::Baseline | ProbeKind::Origin(_)));
         if !duplicate {
             probes.push(Probe {
                 kind,
@@ -208,11 +303,27 @@ pub(crate) fn derive_probes(trusted: &[Origin]) -> Vec<Probe> {
                 Some(t),
             );
         }
+        // port-bypass: the same scheme and host on another port.
+        push(ProbeKind::Origin(Id::PortBypass), t.other_port().serialize(), Some(t));
     }
     for o in THIRD_PARTY_ORIGINS {
         push(ProbeKind::Origin(Id::ThirdPartyHost), (*o).to_owned(), None);
     }
+    // Local origins, unless a local origin is trusted on purpose (a local setup).
+    if !trusted.iter().any(Origin::is_local) {
+        for o in LOCAL_ORIGINS {
+            push(ProbeKind::Origin(Id::LocalOrigin), (*o).to_owned(), None);
+        }
+    }
     push(ProbeKind::Preflight, ARBITRARY_ORIGIN.to_owned(), None);
+    if let Some(t) = trusted.first() {
+        let o = t.serialize();
+        push(ProbeKind::TrustedPreflight, o.clone(), None);
+        push(ProbeKind::PlainPreflight, o.clone(), None);
+        push(ProbeKind::PrivateNetwork, o.clone(), None);
+        push(ProbeKind::Missing, o, None);
+    }
+    push(ProbeKind::Crlf, ARBITRARY_ORIGIN.to_owned(), None);
     probes
 }
 
@@ -229,131 +340,4 @@ pub(crate) fn unescaped_dot_host(host: &str) -> Option<String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn origin(s: &str) -> Origin {
-        Origin::parse(s).unwrap()
-    }
-
-    fn probes_of(probes: &[Probe], id: Id) -> Vec<String> {
-        probes
-            .iter()
-            .filter(|p| p.kind == ProbeKind::Origin(id))
-            .map(|p| p.origin.clone())
-            .collect()
-    }
-
-    #[test]
-    fn unescaped_dot_hosts() {
-        assert_eq!(
-            unescaped_dot_host("www.example.com").as_deref(),
-            Some("wwwxexample.com")
-        );
-        assert_eq!(
-            unescaped_dot_host("api.www.example.co.uk").as_deref(),
-            Some("api.wwwxexample.co.uk")
-        );
-        assert_eq!(unescaped_dot_host("example.com"), None);
-        assert_eq!(unescaped_dot_host("10.0.0.1"), None);
-    }
-
-    #[test]
-    fn probes_for_www_example_com() {
-        let t = origin("https://www.example.com");
-        let probes = derive_probes(std::slice::from_ref(&t));
-        assert_eq!(probes[0].kind, ProbeKind::Baseline);
-        assert_eq!(probes[0].origin, "https://www.example.com");
-        assert_eq!(
-            probes_of(&probes, Id::ReflectAnyOrigin),
-            ["https://corsair-probe.evil.example"]
-        );
-        assert_eq!(probes_of(&probes, Id::NullOrigin), ["null"]);
-        assert_eq!(
-            probes_of(&probes, Id::PrefixMatch),
-            ["https://www.example.com.evil.net"]
-        );
-        assert_eq!(probes_of(&probes, Id::SuffixMatch), ["https://evilexample.com"]);
-        assert_eq!(probes_of(&probes, Id::UnescapedDot), ["https://wwwxexample.com"]);
-        assert_eq!(probes_of(&probes, Id::InsecureScheme), ["http://www.example.com"]);
-        assert_eq!(
-            probes_of(&probes, Id::AnySubdomain),
-            ["https://corsair-probe.www.example.com"]
-        );
-        let special = probes_of(&probes, Id::SpecialChars);
-        for want in [
-            "https://www.example.com_.evil.net",
-            "https://www.example.com-.evil.net",
-            "https://www.example.com`.evil.net",
-            "https://www.example.com%60.evil.net",
-            "https://www.example.com!.evil.net",
-            "https://www.example.com{.evil.net",
-            "https://www.example.com}.evil.net",
-        ] {
-            assert!(special.iter().any(|s| s == want), "missing {want}");
-        }
-        let third = probes_of(&probes, Id::ThirdPartyHost);
-        assert!(third.iter().any(|s| s == "https://corsair-probe.github.io"));
-        assert!(third.iter().any(|s| s == "https://codepen.io"));
-        assert!(third.iter().any(|s| s == "https://jsfiddle.net"));
-        let pre: Vec<&Probe> = probes.iter().filter(|p| p.kind == ProbeKind::Preflight).collect();
-        assert_eq!(pre.len(), 1);
-        assert_eq!(pre[0].method(), Method::OPTIONS);
-        // every probe origin must be sendable as a header value
-        for p in &probes {
-            assert!(p.headers().is_ok(), "{}", p.origin);
-        }
-    }
-
-    #[test]
-    fn probes_keep_ports_and_skip_meaningless_ones() {
-        let t = origin("http://127.0.0.1:8080");
-        let probes = derive_probes(std::slice::from_ref(&t));
-        assert_eq!(probes_of(&probes, Id::PrefixMatch), ["http://127.0.0.1.evil.net:8080"]);
-        assert!(probes_of(&probes, Id::SuffixMatch).is_empty());
-        assert!(probes_of(&probes, Id::UnescapedDot).is_empty());
-        assert!(probes_of(&probes, Id::AnySubdomain).is_empty());
-        assert!(probes_of(&probes, Id::InsecureScheme).is_empty()); // already http
-
-        let t = origin("https://app.example.com:8443");
-        let probes = derive_probes(std::slice::from_ref(&t));
-        assert_eq!(probes_of(&probes, Id::InsecureScheme), ["http://app.example.com:8443"]);
-        assert_eq!(probes_of(&probes, Id::SuffixMatch), ["https://evilexample.com:8443"]);
-    }
-
-    #[test]
-    fn trusted_origins_are_never_probes() {
-        let a = origin("https://example.com");
-        let b = origin("http://example.com");
-        let c = origin("https://codepen.io");
-        let probes = derive_probes(&[a, b, c]);
-        // http://example.com is trusted explicitly, so only codepen's twin is probed
-        assert_eq!(probes_of(&probes, Id::InsecureScheme), ["http://codepen.io"]);
-        assert!(!probes_of(&probes, Id::ThirdPartyHost).contains(&"https://codepen.io".to_owned()));
-        // no duplicate (method, origin) pairs
-        let mut seen = BTreeSet::new();
-        for p in &probes {
-            assert!(seen.insert((p.method().to_string(), p.origin.clone())), "{}", p.origin);
-        }
-    }
-
-    #[test]
-    fn preflight_probe_headers_in_order() {
-        let probes = derive_probes(&[origin("https://example.com")]);
-        let pre = probes.iter().find(|p| p.kind == ProbeKind::Preflight).unwrap();
-        let sent = pre.sent_request();
-        assert_eq!(sent.method, "OPTIONS");
-        let names: Vec<&str> = sent.headers.iter().map(|l| l.name.as_str()).collect();
-        assert_eq!(
-            names,
-            [
-                "origin",
-                "access-control-request-method",
-                "access-control-request-headers",
-                "accept",
-                "user-agent"
-            ]
-        );
-        assert_eq!(pre.class(), "preflight-reflects-anything");
-    }
-}
+mod tests;

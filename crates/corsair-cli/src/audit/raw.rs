@@ -1,0 +1,140 @@
+//! The one probe the HTTP client cannot send: a `GET` whose `Origin` holds a carriage
+//! return (`crlf-in-origin`), written byte for byte over a connection of its own (TLS
+//! for `https://`, with the project's one client configuration and HTTP/1.1), and the
+//! response head read back as raw bytes, so that a carriage return the server reflects
+//! into a header is seen as it was sent.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::header::{HeaderMap, HeaderName, HeaderValue};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use super::analysis::Observed;
+use crate::client::parse_url;
+
+/// The most bytes of a response head read.
+const HEAD_LIMIT: usize = 32 * 1024;
+
+/// Sends `GET url` with these raw header lines (name, value bytes) and reads the head.
+pub(crate) async fn get(url: &str, lines: &[(&str, Vec<u8>)], timeout: Duration) -> Result<Observed, String> {
+    let parsed = parse_url(url).map_err(|e| e.to_string())?;
+    let host = parsed.host_str().unwrap_or_default().to_owned();
+    let port = parsed.port_or_known_default().unwrap_or(80);
+    let authority = match parsed.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host.clone(),
+    };
+    let target = &parsed[url::Position::BeforePath..url::Position::AfterQuery];
+    let mut request = format!("GET {target} HTTP/1.1\r\nHost: {authority}\r\n").into_bytes();
+    for (name, value) in lines {
+        request.extend_from_slice(name.as_bytes());
+        request.extend_from_slice(b": ");
+        request.extend_from_slice(value);
+        request.extend_from_slice(b"\r\n");
+    }
+    request.extend_from_slice(b"Connection: close\r\n\r\n");
+    let exchange = async {
+        let connect_host = host.trim_start_matches('[').trim_end_matches(']');
+        let tcp = TcpStream::connect((connect_host, port))
+            .await
+            .map_err(|e| format!("cannot connect to {authority}: {e}"))?;
+        if parsed.scheme() == "https" {
+            let mut config = corsair_gateway::upstream::https::client_config().map_err(|e| e.to_string())?;
+            config.alpn_protocols = vec![b"http/1.1".to_vec()];
+            let name = rustls::pki_types::ServerName::try_from(connect_host.to_owned())
+                .map_err(|e| format!("invalid TLS server name {connect_host}: {e}"))?;
+            let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
+                .connect(name, tcp)
+                .await
+                .map_err(|e| format!("TLS with {authority} failed: {e}"))?;
+            exchange_on(tls, &request).await
+        } else {
+            exchange_on(tcp, &request).await
+        }
+    };
+    let head = tokio::time::timeout(timeout, exchange)
+        .await
+        .map_err(|_| format!("no answer within {} s", timeout.as_secs()))??;
+    parse_head(&head)
+}
+
+async fn exchange_on<S: AsyncRead + AsyncWrite + Unpin>(mut s: S, request: &[u8]) -> Result<Vec<u8>, String> {
+    s.write_all(request).await.map_err(|e| e.to_string())?;
+    let mut head = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = match s.read(&mut buf).await {
+            Ok(n) => n,
+            // A server may reset after answering a request it refused.
+            Err(e) if head.is_empty() => return Err(e.to_string()),
+            Err(_) => 0,
+        };
+        if n == 0 {
+            break;
+        }
+        head.extend_from_slice(&buf[..n]);
+        if let Some(end) = find(&head, b"\r\n\r\n") {
+            head.truncate(end + 2);
+            break;
+        }
+        if head.len() > HEAD_LIMIT {
+            head.truncate(HEAD_LIMIT);
+            break;
+        }
+    }
+    if head.is_empty() {
+        return Err("the server closed the connection without answering".to_owned());
+    }
+    Ok(head)
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// The status and the header lines an HTTP client can carry; the raw head is kept.
+fn parse_head(head: &[u8]) -> Result<Observed, String> {
+    let first_end = find(head, b"\r\n").unwrap_or(head.len());
+    let first = String::from_utf8_lossy(&head[..first_end]);
+    let status = first
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse::<u16>().ok())
+        .filter(|_| first.starts_with("HTTP/"))
+        .ok_or_else(|| format!("not an HTTP response: {first:?}"))?;
+    let mut headers = HeaderMap::new();
+    for line in head[first_end..].split(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let Some(colon) = line.iter().position(|&b| b == b':') else {
+            continue;
+        };
+        let value = line[colon + 1..].trim_ascii();
+        if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(&line[..colon]), HeaderValue::from_bytes(value)) {
+            headers.append(n, v);
+        }
+    }
+    Ok(Observed {
+        status,
+        headers,
+        raw: Some(head.to_vec()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn heads_keep_their_raw_bytes() {
+        let head = b"HTTP/1.1 200 OK\r\nAccess-Control-Allow-Origin: https://a\rX-Injected: 1\r\nVary: Origin\r\n\r\n";
+        let o = parse_head(head).unwrap();
+        assert_eq!(o.status, 200);
+        assert_eq!(o.headers.get("vary").unwrap(), "Origin");
+        // The line with a bare CR cannot be an HTTP header value: only the raw head has it.
+        assert!(o.headers.get("access-control-allow-origin").is_none());
+        assert_eq!(o.raw.as_deref(), Some(&head[..]));
+        assert!(parse_head(b"SSH-2.0-OpenSSH\r\n\r\n").is_err());
+    }
+}
