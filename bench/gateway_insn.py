@@ -13,7 +13,7 @@ bench/gateway.py (preflight, actual, mixed).
     python3 bench/gateway_insn.py OUT.json      # CORSAIR=path/to/corsair to measure another build
 
 Environment: CORSAIR, UPSTREAM (binaries, as bench/gateway.py), DURATION (5),
-CONNS (20), NGINX=1 (also measure nginx), WORKLOADS (preflight,actual,mixed),
+CONNS (20), NGINX=1 (also measure nginx), WORKLOADS (preflight,actual,mixed; also head),
 KEEP=DIR (keep the callgrind files there, for callgrind_annotate).
 """
 import json, os, re, signal, subprocess, sys, tempfile, time
@@ -24,6 +24,14 @@ import gateway as g  # noqa: E402
 DURATION = int(os.environ.get("DURATION", "5"))
 CONNS = int(os.environ.get("CONNS", "20"))
 WORKLOADS = os.environ.get("WORKLOADS", "preflight,actual,mixed").split(",")
+
+# Workloads beyond bench/gateway.py's: `head`, proxied HEAD requests (the
+# answer carries the GET's Content-Length, so since issue 14 the gateway
+# never reuses the upstream connection after it: this measures that cost).
+LUA = dict(g.LUA, head=f"""
+wrk.method = "HEAD"
+wrk.headers["Origin"] = "{g.ORIGIN}"
+""")
 
 
 def total_ir(out_file):
@@ -36,6 +44,23 @@ def total_ir(out_file):
     raise SystemExit(f"no totals in {out_file}")
 
 
+def python_load(port, method, n):
+    """n requests with `method` over one keep-alive connection (for methods
+    wrk cannot drive: its parser waits for a HEAD answer's body)."""
+    import http.client
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    done = 0
+    for _ in range(n):
+        c.request(method, "/items/1", headers={"Origin": g.ORIGIN})
+        r = c.getresponse()
+        r.read()
+        if r.status != 200:
+            raise SystemExit(f"{method}: status {r.status}")
+        done += 1
+    c.close()
+    return {"requests": done, "non2xx": 0, "connect": 0, "read": 0, "write": 0, "timeout": 0}
+
+
 def measure(cmd, port, pid_of, workload, tmp, label):
     out = os.path.join(tmp, f"cg.{label}.{workload}.%p")
     p = subprocess.Popen(["valgrind", "--tool=callgrind", "--instr-atstart=no", "--trace-children=yes",
@@ -45,18 +70,25 @@ def measure(cmd, port, pid_of, workload, tmp, label):
         g.wait_port(port, 60)
         script = os.path.join(tmp, f"{workload}.lua")
         url = f"http://127.0.0.1:{port}/items/1"
-        subprocess.run(["wrk", "-t1", f"-c{CONNS}", "-d2s", "-s", script, url], capture_output=True)
+        if workload == "head":
+            python_load(port, "HEAD", 200)
+        else:
+            subprocess.run(["wrk", "-t1", f"-c{CONNS}", "-d2s", "-s", script, url], capture_output=True)
         pids = pid_of(p)
         for pid in pids:
             subprocess.run(["callgrind_control", "-i", "on", str(pid)], capture_output=True)
-        r = subprocess.run(["wrk", "-t1", f"-c{CONNS}", f"-d{DURATION}s", "-s", script, url],
-                           capture_output=True, text=True)
+        if workload == "head":
+            w = python_load(port, "HEAD", 2000)
+        else:
+            r = subprocess.run(["wrk", "-t1", f"-c{CONNS}", f"-d{DURATION}s", "-s", script, url],
+                               capture_output=True, text=True)
         for pid in pids:
             subprocess.run(["callgrind_control", "-i", "off", str(pid)], capture_output=True)
-        m = re.search(r"WRKJSON (\{.*\})", r.stdout)
-        if not m:
-            raise SystemExit(f"wrk failed: {r.stdout}{r.stderr}")
-        w = json.loads(m.group(1))
+        if workload != "head":
+            m = re.search(r"WRKJSON (\{.*\})", r.stdout)
+            if not m:
+                raise SystemExit(f"wrk failed: {r.stdout}{r.stderr}")
+            w = json.loads(m.group(1))
         if w["non2xx"] or w["connect"] or w["read"] or w["write"] or w["timeout"]:
             raise SystemExit(f"{label} {workload}: errors under load: {w}")
     finally:
@@ -77,7 +109,7 @@ def main():
     os.makedirs(tmp, exist_ok=True)
     for d in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
         os.makedirs(os.path.join(tmp, d))
-    for name, body in g.LUA.items():
+    for name, body in LUA.items():
         with open(os.path.join(tmp, f"{name}.lua"), "w") as f:
             f.write(body + g.LUA_COMMON)
     with open(os.path.join(tmp, "corsair.toml"), "w") as f:
