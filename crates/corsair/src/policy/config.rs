@@ -36,8 +36,11 @@ pub struct PolicyConfig {
     /// normalization; `GET`, `HEAD` and `POST` always pass; `*` = any,
     /// without credentials only).
     pub allow_methods: Vec<String>,
-    /// Request headers a preflight may ask for (case-insensitive; `*` = any
-    /// but `Authorization`, without credentials only).
+    /// Request headers a preflight may ask for (case-insensitive). `*` =
+    /// any name a script can set but `Authorization` (list it too to allow
+    /// it), with or without credentials: an allowed preflight's answer
+    /// reflects the names it asked for, never a literal `*` (which browsers
+    /// read as a header name when credentials are allowed).
     pub allow_headers: Vec<String>,
     /// Response headers scripts may read (`*` = all, without credentials only).
     pub expose_headers: Vec<String>,

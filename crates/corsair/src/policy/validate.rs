@@ -210,13 +210,13 @@ fn validate_request_headers(c: &PolicyConfig, errs: &mut ConfigErrors) -> Reques
     };
     for (i, raw) in c.allow_headers.iter().enumerate() {
         let key = format!("allow_headers[{i}]");
-        // Fetch §3.3.4, note: with credentials `*` is a literal name.
+        // `*`: any name a script can set but `Authorization`, with or
+        // without credentials. The answer never carries `*` (with
+        // credentials, Fetch §3.3.4's note: browsers read it as a literal
+        // name): an allowed preflight's answer reflects the names it asked
+        // for, which browsers accept in both modes.
         if raw == "*" {
-            if c.allow_credentials {
-                errs.push(Kind::WildcardWithCredentials, key, Some(raw), LITERAL_STAR_HEADERS);
-            } else {
-                h.any = true;
-            }
+            h.any = true;
             continue;
         }
         if !is_header_name(raw) || raw.len() > MAX_HEADER_NAME {
