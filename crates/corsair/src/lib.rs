@@ -69,5 +69,8 @@ mod policy;
 pub use decision::{
     Decision, Rejection, RequestKind, ACCESS_CONTROL_ALLOW_PRIVATE_NETWORK, ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK,
 };
-pub use origin::{OriginPattern, PatternError};
-pub use policy::{ConfigError, ConfigErrorKind, ConfigErrors, Policy, PolicyConfig, MAX_AGE_LIMIT};
+pub use origin::{DynamicOrigins, OriginPattern, PatternError};
+pub use policy::{
+    ConfigError, ConfigErrorKind, ConfigErrors, IntoHeaderName, IntoMaxAge, IntoMethod, IntoOrigin, Policy,
+    PolicyConfig, MAX_AGE_LIMIT,
+};

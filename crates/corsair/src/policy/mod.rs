@@ -9,8 +9,10 @@ mod error;
 mod tests;
 mod validate;
 
+pub(crate) use validate::INSECURE_ORIGIN;
+
 pub use compiled::Policy;
-pub use config::PolicyConfig;
+pub use config::{IntoHeaderName, IntoMaxAge, IntoMethod, IntoOrigin, PolicyConfig};
 pub use error::{ConfigError, ConfigErrorKind, ConfigErrors};
 
 /// The longest header name a policy may list (and that a preflight may ask
