@@ -65,6 +65,7 @@ pub mod fetch;
 mod nameset;
 mod origin;
 mod policy;
+pub mod shadow;
 
 pub use decision::{
     Decision, Rejection, RequestKind, ACCESS_CONTROL_ALLOW_PRIVATE_NETWORK, ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK,
