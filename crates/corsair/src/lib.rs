@@ -73,5 +73,7 @@ pub use decision::{
 pub use origin::{DynamicOrigins, OriginPattern, PatternError};
 pub use policy::{
     ConfigError, ConfigErrorKind, ConfigErrors, IntoHeaderName, IntoMaxAge, IntoMethod, IntoOrigin, Policy,
-    PolicyConfig, MAX_AGE_LIMIT,
+    PolicyConfig, PolicyMode, MAX_AGE_LIMIT,
 };
+#[cfg(feature = "toml")]
+pub use policy::{FileProblem, PolicyEntry, PolicyFile, PolicyFileError, PolicyTable};
