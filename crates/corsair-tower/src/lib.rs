@@ -1,6 +1,6 @@
 //! # corsair-tower
 //!
-//! A [`tower`](https://docs.rs/tower) [`Layer`] that applies a [`corsair`]
+//! A [`tower`](https://docs.rs/tower) [`Layer`](tower_layer::Layer) that applies a [`corsair`]
 //! CORS policy in front of any service: axum routers, hyper services, tonic
 //! servers.
 //!

@@ -19,6 +19,9 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
 const APP: &str = "https://app.example.com";
+
+/// A request: method, path and headers.
+type Case = (Method, &'static str, Vec<(&'static str, &'static str)>);
 const EVIL: &str = "https://evil.example";
 
 /// Today's service: reflects any origin with credentials, and answers
@@ -100,7 +103,7 @@ async fn responses_are_untouched_and_the_report_lists_the_would_be_rejections() 
             ("access-control-request-headers", acrh),
         ]
     };
-    let cases: Vec<(Method, &str, Vec<(&str, &str)>)> = vec![
+    let cases: Vec<Case> = vec![
         (Method::GET, "/items", vec![]),
         (Method::GET, "/items", vec![("origin", APP), ("cookie", "s=1")]),
         (Method::GET, "/items", vec![("origin", EVIL), ("cookie", "s=1")]),
