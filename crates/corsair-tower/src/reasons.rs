@@ -8,6 +8,7 @@ use std::sync::Arc;
 use corsair::{Rejection, RequestKind};
 use http::header::{self, HeaderValue};
 use http::{HeaderMap, Method};
+use tracing::level_filters::LevelFilter;
 use tracing::Level;
 
 /// The hook [`CorsLayer::on_rejection`](crate::CorsLayer::on_rejection)
@@ -144,9 +145,16 @@ macro_rules! event_at {
 pub(crate) use event_at;
 
 impl Reasons {
+    /// Whether anything wants to hear of a rejection: a hook, the
+    /// extension, or a subscriber at the level.
+    #[inline]
+    pub(crate) fn wanted(&self) -> bool {
+        self.extensions || self.hook.is_some() || self.level <= LevelFilter::current()
+    }
+
     /// Logs a rejection, calls the hook, and returns what goes in the
     /// response's extensions (unless they are off). Only called for
-    /// rejected requests.
+    /// rejected requests; does only the work that something will use.
     #[cold]
     #[inline(never)]
     pub(crate) fn rejected(
@@ -157,28 +165,25 @@ impl Reasons {
         path: &str,
         headers: &HeaderMap,
     ) -> Option<Box<CorsRejection>> {
-        let origin = headers.get(header::ORIGIN);
-        let event = RejectionEvent {
-            policy: self.name.as_deref(),
-            kind,
-            origin,
-            rejection,
-            method,
-            path,
-        };
-        event_at!(
-            self.level,
-            policy = event.policy,
-            origin = event.origin_str().as_deref(),
-            reason = rejection.code(),
-            detail = %rejection,
-            kind = kind.as_str(),
-            method = %method,
-            path,
-            "CORS request rejected"
-        );
+        // No subscriber wants this level: skip the call sites altogether
+        // (they check it again, and then their subscriber's interest; the
+        // fields are evaluated only when the event is enabled).
+        if self.level <= LevelFilter::current() {
+            self.log(kind, rejection, method, path, headers);
+        }
+        if self.hook.is_none() && !self.extensions {
+            return None;
+        }
+        let origin = request_origin(rejection, headers);
         if let Some(hook) = &self.hook {
-            hook(&event);
+            hook(&RejectionEvent {
+                policy: self.name.as_deref(),
+                kind,
+                origin,
+                rejection,
+                method,
+                path,
+            });
         }
         self.extensions.then(|| {
             Box::new(CorsRejection {
@@ -188,5 +193,31 @@ impl Reasons {
                 rejection: rejection.clone(),
             })
         })
+    }
+
+    /// The `tracing` event of a rejection.
+    fn log(&self, kind: RequestKind, rejection: &Rejection, method: &Method, path: &str, headers: &HeaderMap) {
+        event_at!(
+            self.level,
+            policy = self.name.as_deref(),
+            origin = request_origin(rejection, headers)
+                .map(|o| String::from_utf8_lossy(o.as_bytes()))
+                .as_deref(),
+            reason = rejection.code(),
+            detail = %rejection,
+            kind = kind.as_str(),
+            method = %method,
+            path,
+            "CORS request rejected"
+        );
+    }
+}
+
+/// The request's (first) `Origin`: the one a rejection of the origin
+/// carries, else looked up.
+fn request_origin<'a>(rejection: &'a Rejection, headers: &'a HeaderMap) -> Option<&'a HeaderValue> {
+    match rejection {
+        Rejection::OriginNotAllowed(o) => Some(o),
+        _ => headers.get(header::ORIGIN),
     }
 }

@@ -62,11 +62,13 @@ where
             }
         };
         let decision = policy.evaluate(req.method(), req.headers());
-        let rejected = match decision.rejection() {
-            None => None,
-            Some(r) => shared
-                .reasons
-                .rejected(decision.kind(), r, req.method(), req.uri().path(), req.headers()),
+        let reasons = &shared.reasons;
+        let rejected = |r| {
+            if reasons.wanted() {
+                reasons.rejected(decision.kind(), r, req.method(), req.uri().path(), req.headers())
+            } else {
+                None
+            }
         };
         if decision.is_preflight() {
             // Answered here: the policy writes its answer straight into the
@@ -74,7 +76,7 @@ where
             let mut resp = Response::new(ResBody::default());
             if let Some(status) = policy.write_preflight(&decision, resp.headers_mut()) {
                 *resp.status_mut() = status;
-                if let Some(r) = rejected {
+                if let Some(r) = decision.rejection().and_then(rejected) {
                     attach(&mut resp, r);
                 }
                 return ResponseFuture {
@@ -82,6 +84,7 @@ where
                 };
             }
         }
+        let rejected = decision.rejection().and_then(rejected);
         let fut = self.inner.call(req);
         let policy = Arc::clone(policy);
         ResponseFuture {
