@@ -48,6 +48,12 @@
 //! # Ok::<(), corsair::ConfigErrors>(())
 //! ```
 //!
+//! Around it: [`DynamicOrigins`], an origin set that changes while a policy
+//! serves ([`PolicyConfig::build_with_dynamic_origins`]); [`shadow`],
+//! report-only mode's comparison of a policy's verdict with a service's own
+//! answer and its bounded report; and, with the `toml` feature,
+//! `PolicyFile`, the `[[policy]]` tables of a corsair config file.
+//!
 //! The user-agent half, [`agent`], runs the browser's side of the protocol:
 //! whether a request needs a preflight, what it sends, and whether the
 //! responses pass the browser's checks.
