@@ -128,6 +128,12 @@ impl Seen {
         self.first = self.first.min(now);
         self.last = self.last.max(now);
     }
+
+    fn merge(&mut self, other: &Seen) {
+        self.count = self.count.saturating_add(other.count);
+        self.first = self.first.min(other.first);
+        self.last = self.last.max(other.last);
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -382,6 +388,46 @@ impl ShadowReport {
     /// Forgets everything recorded.
     pub fn clear(&mut self) {
         self.policies.clear();
+    }
+
+    /// Adds what `other` recorded (for a report kept per worker or shard
+    /// and read as one): counts add up, first and last times widen, the
+    /// earlier example stays, and this report's origin limit bounds the
+    /// result (origins beyond it add to `other_origins`).
+    pub fn merge(&mut self, other: &ShadowReport) {
+        for (policy, groups) in &other.policies {
+            if !self.policies.contains_key(policy) {
+                self.policies.insert(policy.clone(), HashMap::new());
+            }
+            let Some(mine) = self.policies.get_mut(policy) else {
+                continue;
+            };
+            for (key, theirs) in groups {
+                let group = mine.entry(*key).or_default();
+                for (origin, slot) in &theirs.origins {
+                    if let Some(s) = group.origins.get_mut(origin) {
+                        if slot.seen.first < s.seen.first {
+                            s.detail.clone_from(&slot.detail);
+                            s.example = slot.example.clone();
+                        }
+                        s.seen.merge(&slot.seen);
+                    } else if group.origins.len() < self.origin_limit {
+                        group.origins.insert(origin.clone(), slot.clone());
+                    } else {
+                        match &mut group.other {
+                            Some(o) => o.merge(&slot.seen),
+                            None => group.other = Some(slot.seen),
+                        }
+                    }
+                }
+                if let Some(t) = &theirs.other {
+                    match &mut group.other {
+                        Some(o) => o.merge(t),
+                        None => group.other = Some(*t),
+                    }
+                }
+            }
+        }
     }
 }
 

@@ -452,3 +452,40 @@ fn the_json_has_the_documented_shape() {
         }])
     );
 }
+
+#[test]
+fn reports_kept_apart_merge_into_one() {
+    let d = reject("origin_not_allowed");
+    let record = |r: &mut ShadowReport, origin: &str, path: &str, t: u64| {
+        let h = headers(&[("origin", origin)]);
+        let s = Sample {
+            kind: RequestKind::Actual,
+            method: &Method::GET,
+            path,
+            headers: &h,
+        };
+        r.record("api", &d, &s, at(t));
+    };
+    let mut a = ShadowReport::with_origin_limit(2);
+    record(&mut a, "https://x.example", "/late", 50);
+    record(&mut a, "https://y.example", "/y", 5);
+    let mut b = ShadowReport::new();
+    record(&mut b, "https://x.example", "/early", 10);
+    record(&mut b, "https://x.example", "/early", 60);
+    record(&mut b, "https://z.example", "/z", 7);
+    a.merge(&b);
+    let e = a.entries();
+    assert_eq!(
+        e.iter().map(|e| (e.origin.as_str(), e.count)).collect::<Vec<_>>(),
+        [("https://x.example", 3), ("https://y.example", 1)]
+    );
+    // The earlier request is the example; the times widen.
+    assert_eq!(
+        (e[0].example.path.as_str(), e[0].first_seen, e[0].last_seen),
+        ("/early", at(10), at(60))
+    );
+    // z is beyond a's limit of 2 origins: counted, not named.
+    let o = a.other_origins();
+    assert_eq!((o[0].count, o[0].first_seen), (1, at(7)));
+    assert_eq!(a.total(), 5);
+}
