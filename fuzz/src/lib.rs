@@ -277,11 +277,47 @@ impl Spec {
         matches!(m, "GET" | "HEAD" | "POST") || self.methods.iter().any(|x| x == "*" || ref_normalize_method(x) == m)
     }
 
+    /// A listed name, or, under `*` (with or without credentials), any
+    /// name a script can set but `Authorization`, which must be listed
+    /// itself.
     fn header_allowed(&self, name: &str) -> bool {
         let listed = self.headers.iter().any(|h| h.eq_ignore_ascii_case(name));
         let star = self.headers.iter().any(|h| h == "*");
-        listed || (star && !name.eq_ignore_ascii_case("authorization"))
+        listed || (star && !name.eq_ignore_ascii_case("authorization") && !ref_forbidden_header_name(name))
     }
+}
+
+/// Fetch §2.2.2 "forbidden request-header", steps 1 and 2: the names no
+/// script can set, whatever the value (written out from the standard, not
+/// read from the engine).
+pub fn ref_forbidden_header_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    [
+        "accept-charset",
+        "accept-encoding",
+        "access-control-request-headers",
+        "access-control-request-method",
+        "connection",
+        "content-length",
+        "cookie",
+        "cookie2",
+        "date",
+        "dnt",
+        "expect",
+        "host",
+        "keep-alive",
+        "origin",
+        "referer",
+        "set-cookie",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "via",
+    ]
+    .contains(&lower.as_str())
+        || lower.starts_with("proxy-")
+        || lower.starts_with("sec-")
 }
 
 /// The request's single `Origin`, when it has exactly one that is text.

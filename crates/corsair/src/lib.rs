@@ -48,6 +48,12 @@
 //! # Ok::<(), corsair::ConfigErrors>(())
 //! ```
 //!
+//! Around it: [`DynamicOrigins`], an origin set that changes while a policy
+//! serves ([`PolicyConfig::build_with_dynamic_origins`]); [`shadow`],
+//! report-only mode's comparison of a policy's verdict with a service's own
+//! answer and its bounded report; and, with the `toml` feature,
+//! `PolicyFile`, the `[[policy]]` tables of a corsair config file.
+//!
 //! The user-agent half, [`agent`], runs the browser's side of the protocol:
 //! whether a request needs a preflight, what it sends, and whether the
 //! responses pass the browser's checks.
@@ -65,9 +71,15 @@ pub mod fetch;
 mod nameset;
 mod origin;
 mod policy;
+pub mod shadow;
 
 pub use decision::{
     Decision, Rejection, RequestKind, ACCESS_CONTROL_ALLOW_PRIVATE_NETWORK, ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK,
 };
-pub use origin::{OriginPattern, PatternError};
-pub use policy::{ConfigError, ConfigErrorKind, ConfigErrors, Policy, PolicyConfig, MAX_AGE_LIMIT};
+pub use origin::{DynamicOrigins, OriginPattern, PatternError};
+pub use policy::{
+    ConfigError, ConfigErrorKind, ConfigErrors, IntoHeaderName, IntoMaxAge, IntoMethod, IntoOrigin, Policy,
+    PolicyConfig, PolicyMode, MAX_AGE_LIMIT,
+};
+#[cfg(feature = "toml")]
+pub use policy::{FileProblem, PolicyEntry, PolicyFile, PolicyFileError, PolicyTable};

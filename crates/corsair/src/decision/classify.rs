@@ -141,7 +141,9 @@ impl Policy {
             // Exact origins compare bytes (a match is text: configured origins
             // are ASCII); patterns need the origin as text.
             if self.origins.matches_exact(origin.as_bytes())
-                || origin.to_str().is_ok_and(|s| self.origins.matches_pattern(s))
+                || origin
+                    .to_str()
+                    .is_ok_and(|s| self.origins.matches_pattern(s) || self.dynamic_allows(s))
             {
                 d.origin = Some(origin.clone());
             } else {

@@ -5,9 +5,9 @@
 use http::header::HeaderValue;
 
 use super::{Rejection, STAR};
-use crate::fetch::is_cors_non_wildcard_request_header_name;
 use crate::fetch::list::{for_each_token, MAX_EMPTY_ELEMENTS, MAX_OWS};
 use crate::fetch::syntax::split_ows;
+use crate::fetch::{is_cors_non_wildcard_request_header_name, is_forbidden_request_header_name};
 use crate::policy::{Policy, MAX_HEADER_NAME};
 
 impl Policy {
@@ -86,8 +86,16 @@ impl Policy {
         // Fetch §4.8 "CORS-preflight fetch", steps 7.6 and 7.7: `*` covers
         // any name but the CORS non-wildcard request-header name
         // (`Authorization`), which must be listed itself; names compare
-        // byte-case-insensitively.
-        if self.any_header && (self.authorization_listed || !is_cors_non_wildcard_request_header_name(name)) {
+        // byte-case-insensitively. A policy's `*` also never covers a
+        // forbidden request-header name (Fetch §2.2.2, steps 1 and 2): no
+        // script can set one, so a preflight that names one is not a
+        // browser's, and the answer (which reflects the names) never
+        // repeats it. This is the same with credentials, where the
+        // reflection is what makes `*` work at all.
+        if self.any_header
+            && (self.authorization_listed || !is_cors_non_wildcard_request_header_name(name))
+            && !is_forbidden_request_header_name(name)
+        {
             return true;
         }
         if name.len() > MAX_HEADER_NAME {

@@ -4,6 +4,7 @@
 //! for subdomain patterns.
 
 use std::collections::{HashMap, HashSet};
+use std::hash::BuildHasher;
 
 use super::serialization::is_label;
 use super::{OriginPattern, PortSpec, WebScheme};
@@ -78,8 +79,7 @@ impl<'a> RequestOrigin<'a> {
 pub(crate) struct OriginMatcher {
     pub(crate) any: bool,
     exact: NameSet,
-    any_port: HashSet<Box<str>, FastHash>,
-    subdomains: HashMap<(WebScheme, PortSpec), HashSet<Box<str>, FastHash>>,
+    patterns: PatternMatcher<FastHash>,
 }
 
 impl OriginMatcher {
@@ -89,22 +89,8 @@ impl OriginMatcher {
             OriginPattern::Exact(s) => {
                 self.exact.insert(s);
             }
-            OriginPattern::AnyPort { scheme, host } => {
-                self.any_port.insert(format!("{scheme}://{host}").into());
-            }
-            OriginPattern::Subdomains { scheme, domain, port } => {
-                let Some(scheme) = WebScheme::parse(scheme) else {
-                    return;
-                };
-                let port = match port {
-                    None => PortSpec::Default,
-                    Some(0) => PortSpec::Any,
-                    Some(n) => PortSpec::Port(*n),
-                };
-                self.subdomains
-                    .entry((scheme, port))
-                    .or_default()
-                    .insert(domain.as_str().into());
+            _ => {
+                self.patterns.insert(p);
             }
         }
     }
@@ -132,6 +118,75 @@ impl OriginMatcher {
     /// Whether a request origin matches an any-port or subdomain pattern:
     /// the second half of [`OriginMatcher::matches`].
     pub(crate) fn matches_pattern(&self, origin: &str) -> bool {
+        self.patterns.matches(origin)
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.exact.len() + self.patterns.len()
+    }
+}
+
+/// The any-port and subdomain patterns of an origin set: one set lookup
+/// for any-port patterns, one per label of the request's host for
+/// subdomain patterns. `S` hashes the stored names: the policy's sets, built
+/// once from the configuration, use [`FastHash`]; the dynamic set, whose
+/// contents may come from outside, uses the standard library's SipHash.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PatternMatcher<S> {
+    any_port: HashSet<Box<str>, S>,
+    subdomains: HashMap<(WebScheme, PortSpec), HashSet<Box<str>, S>>,
+}
+
+impl<S: BuildHasher + Default> PatternMatcher<S> {
+    /// Adds an any-port or subdomain pattern (other patterns are not
+    /// patterns and are ignored); `false` if it was there already.
+    pub(crate) fn insert(&mut self, p: &OriginPattern) -> bool {
+        match p {
+            OriginPattern::AnyPort { scheme, host } => self.any_port.insert(format!("{scheme}://{host}").into()),
+            OriginPattern::Subdomains { scheme, domain, port } => {
+                let Some(key) = subdomain_key(scheme, *port) else {
+                    return false;
+                };
+                self.subdomains.entry(key).or_default().insert(domain.as_str().into())
+            }
+            OriginPattern::Any | OriginPattern::Exact(_) => false,
+        }
+    }
+
+    /// Removes an any-port or subdomain pattern; `false` if it was absent.
+    pub(crate) fn remove(&mut self, p: &OriginPattern) -> bool {
+        match p {
+            OriginPattern::AnyPort { scheme, host } => self.any_port.remove(format!("{scheme}://{host}").as_str()),
+            OriginPattern::Subdomains { scheme, domain, port } => {
+                let Some(key) = subdomain_key(scheme, *port) else {
+                    return false;
+                };
+                let Some(set) = self.subdomains.get_mut(&key) else {
+                    return false;
+                };
+                let removed = set.remove(domain.as_str());
+                if set.is_empty() {
+                    self.subdomains.remove(&key);
+                }
+                removed
+            }
+            OriginPattern::Any | OriginPattern::Exact(_) => false,
+        }
+    }
+
+    /// Whether this any-port or subdomain pattern is in the set.
+    pub(crate) fn contains(&self, p: &OriginPattern) -> bool {
+        match p {
+            OriginPattern::AnyPort { scheme, host } => self.any_port.contains(format!("{scheme}://{host}").as_str()),
+            OriginPattern::Subdomains { scheme, domain, port } => subdomain_key(scheme, *port)
+                .and_then(|key| self.subdomains.get(&key))
+                .is_some_and(|set| set.contains(domain.as_str())),
+            OriginPattern::Any | OriginPattern::Exact(_) => false,
+        }
+    }
+
+    /// Whether a request origin (its serialization) matches a pattern.
+    pub(crate) fn matches(&self, origin: &str) -> bool {
         if self.any_port.is_empty() && self.subdomains.is_empty() {
             return false;
         }
@@ -156,8 +211,37 @@ impl OriginMatcher {
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.exact.len() + self.any_port.len() + self.subdomains.values().map(|s| s.len()).sum::<usize>()
+        self.any_port.len() + self.subdomains.values().map(|s| s.len()).sum::<usize>()
     }
+
+    /// The patterns, written as in a configuration.
+    pub(crate) fn to_strings(&self) -> Vec<String> {
+        let mut out: Vec<String> = self.any_port.iter().map(|sh| format!("{sh}:*")).collect();
+        for ((scheme, port), domains) in &self.subdomains {
+            let scheme = match scheme {
+                WebScheme::Http => "http",
+                WebScheme::Https => "https",
+            };
+            let port = match port {
+                PortSpec::Default => String::new(),
+                PortSpec::Port(n) => format!(":{n}"),
+                PortSpec::Any => ":*".to_owned(),
+            };
+            out.extend(domains.iter().map(|d| format!("{scheme}://*.{d}{port}")));
+        }
+        out
+    }
+}
+
+/// The map key of a subdomain pattern.
+fn subdomain_key(scheme: &str, port: Option<u16>) -> Option<(WebScheme, PortSpec)> {
+    let scheme = WebScheme::parse(scheme)?;
+    let port = match port {
+        None => PortSpec::Default,
+        Some(0) => PortSpec::Any,
+        Some(n) => PortSpec::Port(n),
+    };
+    Some((scheme, port))
 }
 
 #[cfg(test)]

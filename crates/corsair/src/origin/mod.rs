@@ -13,10 +13,12 @@
 //! for subdomain patterns, whatever the number of configured origins; it
 //! never allocates.
 
+mod dynamic;
 mod matcher;
 mod pattern;
 mod serialization;
 
+pub use dynamic::DynamicOrigins;
 pub(crate) use matcher::OriginMatcher;
 pub use pattern::{OriginPattern, PatternError};
 

@@ -4,7 +4,7 @@ use http::{HeaderMap, HeaderValue};
 
 use super::PolicyConfig;
 use crate::nameset::NameSet;
-use crate::origin::OriginMatcher;
+use crate::origin::{DynamicOrigins, OriginMatcher};
 
 /// A validated, immutable CORS policy with every response header value
 /// precomputed. Build one with [`PolicyConfig::build`], share it (it is
@@ -28,6 +28,8 @@ pub struct Policy {
     pub(crate) listed_methods: HeaderValue,
     /// The answers to accepted preflights, see `Policy::preflight_templates`.
     pub(crate) preflight_ok: [HeaderMap; 4],
+    /// Origins allowed besides `origins`, read at each request.
+    pub(crate) dynamic: Option<DynamicOrigins>,
     pub(crate) config: PolicyConfig,
 }
 
@@ -53,7 +55,19 @@ impl Policy {
     /// answer is the same `*` for every request); any other policy never
     /// allows `null`.
     pub fn allows_origin(&self, origin: &str) -> bool {
-        self.origins.any || (origin != "null" && self.origins.matches(origin))
+        self.origins.any || (origin != "null" && (self.origins.matches(origin) || self.dynamic_allows(origin)))
+    }
+
+    /// Whether the dynamic origin set, if any, allows the origin now.
+    #[inline]
+    pub(crate) fn dynamic_allows(&self, origin: &str) -> bool {
+        self.dynamic.as_ref().is_some_and(|d| d.matches(origin))
+    }
+
+    /// The dynamic origin set the policy was built with
+    /// ([`PolicyConfig::build_with_dynamic_origins`]).
+    pub fn dynamic_origins(&self) -> Option<&DynamicOrigins> {
+        self.dynamic.as_ref()
     }
 
     /// The configuration this policy was built from (normalized: methods
@@ -62,7 +76,8 @@ impl Policy {
         &self.config
     }
 
-    /// The number of exact origins and patterns (excluding `*`).
+    /// The number of exact origins and patterns of `allow_origins`
+    /// (excluding `*`, and the dynamic set's).
     pub fn origin_count(&self) -> usize {
         self.origins.len()
     }

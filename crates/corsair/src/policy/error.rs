@@ -26,8 +26,11 @@ pub enum ConfigErrorKind {
     InsecureOrigin,
     /// `*` in `allow_origins` next to other entries.
     WildcardNotAlone,
-    /// `*` with `allow_credentials = true` (browsers read `*` literally, or,
-    /// for origins, refuse it, when credentials are allowed).
+    /// `*` in `allow_origins`, `allow_methods` or `expose_headers` with
+    /// `allow_credentials = true` (browsers read `*` literally, or, for
+    /// origins, refuse it, when credentials are allowed). `*` in
+    /// `allow_headers` is allowed with credentials: the answer reflects the
+    /// requested names.
     WildcardWithCredentials,
     /// An entry listed twice (methods after normalization, header names
     /// case-insensitively).
@@ -138,6 +141,8 @@ impl fmt::Display for ConfigError {
         }
     }
 }
+
+impl std::error::Error for ConfigError {}
 
 /// Every problem found in a policy configuration.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -5,13 +5,21 @@
 mod compiled;
 mod config;
 mod error;
+#[cfg(feature = "toml")]
+mod file;
+mod mode;
 #[cfg(test)]
 mod tests;
 mod validate;
 
+pub(crate) use validate::INSECURE_ORIGIN;
+
 pub use compiled::Policy;
-pub use config::PolicyConfig;
+pub use config::{IntoHeaderName, IntoMaxAge, IntoMethod, IntoOrigin, PolicyConfig};
 pub use error::{ConfigError, ConfigErrorKind, ConfigErrors};
+#[cfg(feature = "toml")]
+pub use file::{FileProblem, PolicyEntry, PolicyFile, PolicyFileError, PolicyTable};
+pub use mode::PolicyMode;
 
 /// The longest header name a policy may list (and that a preflight may ask
 /// for by name). Browsers have no such limit, but no real header comes close.

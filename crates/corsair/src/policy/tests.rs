@@ -51,6 +51,8 @@ fn all_errors_are_collected_with_keys_and_kinds() {
             .allow_credentials(true)
             .max_age(86_401),
     );
+    // `*` in allow_headers is sound with credentials (reflected), so
+    // allow_headers[1] is not among them.
     let want = [
         ("allow_origins[0]", "wildcard_with_credentials"),
         ("allow_origins[2]", "invalid_origin"),
@@ -58,7 +60,6 @@ fn all_errors_are_collected_with_keys_and_kinds() {
         ("allow_methods[1]", "invalid_method"),
         ("allow_methods[2]", "wildcard_with_credentials"),
         ("allow_headers[0]", "forbidden_request_header"),
-        ("allow_headers[1]", "wildcard_with_credentials"),
         ("allow_headers[2]", "forbidden_request_header"),
         ("allow_headers[3]", "invalid_header_name"),
         ("expose_headers[0]", "wildcard_with_credentials"),
@@ -266,6 +267,18 @@ fn header_wildcard_rules() {
         .expose_headers(["*"])
         .build()
         .is_ok());
+    // With credentials `*` stays allowed in allow_headers (the answer
+    // reflects the requested names), never in allow_methods or
+    // expose_headers (browsers would read it literally).
+    let credentialed = || {
+        PolicyConfig::new()
+            .allow_origins(["https://a.com"])
+            .allow_credentials(true)
+    };
+    assert!(credentialed().allow_headers(["*"]).build().is_ok());
+    assert!(credentialed().allow_headers(["*", "authorization"]).build().is_ok());
+    assert_eq!(keys(credentialed().allow_methods(["*"])), ["allow_methods[0]"]);
+    assert_eq!(keys(credentialed().expose_headers(["*"])), ["expose_headers[0]"]);
     assert_eq!(
         keys(
             PolicyConfig::new()

@@ -12,19 +12,23 @@ use crate::fetch::{
     is_forbidden_response_header_name, is_header_name, is_method, normalize_method,
 };
 use crate::nameset::NameSet;
-use crate::origin::{OriginMatcher, OriginPattern};
+use crate::origin::{DynamicOrigins, OriginMatcher, OriginPattern};
 
 /// The message for `*` in `allow_methods` with credentials.
 const LITERAL_STAR_METHODS: &str = "`*` is taken literally by browsers when credentials are allowed; list the methods";
-/// The message for `*` in `allow_headers` or `expose_headers` with credentials.
+/// The message for `*` in `expose_headers` with credentials.
 const LITERAL_STAR_HEADERS: &str = "`*` is taken literally by browsers when credentials are allowed; list the headers";
+/// The message for an origin that is not potentially trustworthy.
+pub(crate) const INSECURE_ORIGIN: &str =
+    "not potentially trustworthy: plain http on a non-loopback host can be spoofed by \
+     anyone on the network path; use https, or set allow_insecure_origins = true";
 /// The message for a header name listed twice.
 const TWICE_CASE_INSENSITIVE: &str = "listed twice (header names are case-insensitive)";
 
 impl Policy {
-    pub(super) fn compile(c: &PolicyConfig) -> Result<Self, ConfigErrors> {
+    pub(super) fn compile(c: &PolicyConfig, dynamic: Option<&DynamicOrigins>) -> Result<Self, ConfigErrors> {
         let mut errs = ConfigErrors::default();
-        let origins = validate_origins(c, &mut errs);
+        let origins = validate_origins(c, dynamic, &mut errs);
         let methods = validate_methods(c, &mut errs);
         let headers = validate_request_headers(c, &mut errs);
         let expose = validate_expose_headers(c, &mut errs);
@@ -56,6 +60,7 @@ impl Policy {
             debug: c.debug,
             preflight_vary,
             preflight_ok: Default::default(),
+            dynamic: dynamic.cloned(),
             config: normalized,
         };
         policy.preflight_ok = policy.preflight_templates();
@@ -65,11 +70,31 @@ impl Policy {
 
 /// `allow_origins`: each entry parsed strictly, `*` alone and never with
 /// credentials, and only potentially trustworthy origins unless
-/// `allow_insecure_origins`.
-fn validate_origins(c: &PolicyConfig, errs: &mut ConfigErrors) -> OriginMatcher {
+/// `allow_insecure_origins`. With a dynamic origin set, the list may be
+/// empty, never `*`, and the set may accept insecure origins only if the
+/// configuration does.
+fn validate_origins(c: &PolicyConfig, dynamic: Option<&DynamicOrigins>, errs: &mut ConfigErrors) -> OriginMatcher {
     let mut origins = OriginMatcher::default();
     let mut seen = HashSet::new();
-    if c.allow_origins.is_empty() {
+    if let Some(d) = dynamic {
+        if let Some(i) = c.allow_origins.iter().position(|o| o == "*") {
+            errs.push(
+                Kind::WildcardNotAlone,
+                format!("allow_origins[{i}]"),
+                Some("*"),
+                "`*` already allows every origin; a dynamic origin set adds nothing: remove one of them",
+            );
+        }
+        if d.allows_insecure_origins() && !c.allow_insecure_origins {
+            errs.push(
+                Kind::InsecureOrigin,
+                "allow_insecure_origins",
+                Some("false"),
+                "the dynamic origin set accepts insecure origins (DynamicOrigins::allowing_insecure_origins); \
+                 set allow_insecure_origins = true to accept them here too, or use DynamicOrigins::new()",
+            );
+        }
+    } else if c.allow_origins.is_empty() {
         errs.push(
             Kind::NoOrigins,
             "allow_origins",
@@ -111,13 +136,7 @@ fn validate_origins(c: &PolicyConfig, errs: &mut ConfigErrors) -> OriginMatcher 
                 continue;
             }
         } else if !c.allow_insecure_origins && !pattern.is_potentially_trustworthy() {
-            errs.push(
-                Kind::InsecureOrigin,
-                key,
-                Some(raw),
-                "not potentially trustworthy: plain http on a non-loopback host can be spoofed by \
-                 anyone on the network path; use https, or set allow_insecure_origins = true",
-            );
+            errs.push(Kind::InsecureOrigin, key, Some(raw), INSECURE_ORIGIN);
             continue;
         }
         origins.insert(&pattern);
@@ -210,13 +229,13 @@ fn validate_request_headers(c: &PolicyConfig, errs: &mut ConfigErrors) -> Reques
     };
     for (i, raw) in c.allow_headers.iter().enumerate() {
         let key = format!("allow_headers[{i}]");
-        // Fetch §3.3.4, note: with credentials `*` is a literal name.
+        // `*`: any name a script can set but `Authorization`, with or
+        // without credentials. The answer never carries `*` (with
+        // credentials, Fetch §3.3.4's note: browsers read it as a literal
+        // name): an allowed preflight's answer reflects the names it asked
+        // for, which browsers accept in both modes.
         if raw == "*" {
-            if c.allow_credentials {
-                errs.push(Kind::WildcardWithCredentials, key, Some(raw), LITERAL_STAR_HEADERS);
-            } else {
-                h.any = true;
-            }
+            h.any = true;
             continue;
         }
         if !is_header_name(raw) || raw.len() > MAX_HEADER_NAME {

@@ -194,12 +194,15 @@ pub(crate) fn gen_policy() -> impl Strategy<Value = Gen> {
                     || origins
                         .iter()
                         .any(|o| o.starts_with("http://") && !is_loopback_pattern(o));
+                // `*` in allow_headers is sound with credentials too (the
+                // answer reflects the names); in allow_methods and
+                // expose_headers it is not.
+                if hstar {
+                    headers.push("*".into());
+                }
                 if !credentials {
                     if mstar {
                         methods.push("*".into());
-                    }
-                    if hstar {
-                        headers.push("*".into());
                     }
                     if estar {
                         expose.push("*".into());

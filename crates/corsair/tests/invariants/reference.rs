@@ -121,10 +121,45 @@ pub(crate) fn ref_forbidden_method(m: &str) -> bool {
     ["CONNECT", "TRACE", "TRACK"].iter().any(|f| f.eq_ignore_ascii_case(m))
 }
 
+/// Fetch §2.2.2 "forbidden request-header", steps 1 and 2: the names no
+/// script can set, whatever the value (written out from the standard).
+pub(crate) fn ref_forbidden_header_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    [
+        "accept-charset",
+        "accept-encoding",
+        "access-control-request-headers",
+        "access-control-request-method",
+        "connection",
+        "content-length",
+        "cookie",
+        "cookie2",
+        "date",
+        "dnt",
+        "expect",
+        "host",
+        "keep-alive",
+        "origin",
+        "referer",
+        "set-cookie",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "via",
+    ]
+    .contains(&lower.as_str())
+        || lower.starts_with("proxy-")
+        || lower.starts_with("sec-")
+}
+
+/// A listed name, or, under `*` (with or without credentials), any name a
+/// script can set but `Authorization`, which must be listed itself.
 pub(crate) fn ref_header_allowed(g: &Gen, name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     let listed = |n: &str| g.headers.iter().any(|h| h.eq_ignore_ascii_case(n));
-    listed(&lower) || (listed("*") && (lower != "authorization" || listed("authorization")))
+    listed(&lower)
+        || (listed("*") && (lower != "authorization" || listed("authorization")) && !ref_forbidden_header_name(&lower))
 }
 
 /// The names a browser-style reading of the ACRH lines yields.

@@ -7,7 +7,9 @@ use proptest::prelude::*;
 use proptest::sample::select;
 
 use crate::policies::{gen_policy, Gen};
-use crate::reference::{ref_allows, ref_any_method, ref_forbidden_method, ref_listed_methods, ref_normalize};
+use crate::reference::{
+    ref_allows, ref_any_method, ref_forbidden_header_name, ref_forbidden_method, ref_listed_methods, ref_normalize,
+};
 
 /// Origins that a policy's patterns admit (before any mutation), and a few
 /// that it probably does not.
@@ -462,9 +464,10 @@ pub(crate) fn allowed_preflight(g: &Gen) -> impl Strategy<Value = Req> {
         (true, false) => Just(None).boxed(),
         (false, false) => select(named).prop_map(Some).boxed(),
         (_, true) => {
-            let any = "[a-z0-9][a-z0-9_-]{0,15}".prop_filter("`*` never covers Authorization", move |n| {
-                authorization || n != "authorization"
-            });
+            let any = "[a-z0-9][a-z0-9_-]{0,15}".prop_filter(
+                "`*` never covers Authorization, and no script sets a forbidden name",
+                move |n| (authorization || n != "authorization") && !ref_forbidden_header_name(n),
+            );
             let mut pool = named;
             pool.push("content-type".to_owned());
             prop_oneof![select(pool), any].prop_map(Some).boxed()

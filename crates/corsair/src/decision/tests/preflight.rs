@@ -213,6 +213,100 @@ fn header_wildcard_excludes_authorization() {
 }
 
 #[test]
+fn header_wildcard_with_credentials_reflects_the_requested_names() {
+    let p = PolicyConfig::new()
+        .allow_origins([APP])
+        .allow_methods(["PUT"])
+        .allow_headers(["*"])
+        .allow_credentials(true)
+        .build()
+        .unwrap();
+    let (s, h, _) = preflight(
+        &p,
+        &[
+            ("origin", APP),
+            ("access-control-request-method", "PUT"),
+            ("access-control-request-headers", "content-type,x-anything"),
+        ],
+    );
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert_eq!(h["access-control-allow-origin"], APP);
+    assert_eq!(h["access-control-allow-credentials"], "true");
+    // Reflected, never `*`, which a credentialed request reads literally.
+    assert_eq!(h["access-control-allow-headers"], "content-type,x-anything");
+
+    // `Authorization` is not covered by `*` (as without credentials)...
+    let (s, h, d) = preflight(
+        &p,
+        &[
+            ("origin", APP),
+            ("access-control-request-method", "PUT"),
+            ("access-control-request-headers", "authorization,x-a"),
+        ],
+    );
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert!(no_cors_headers(&h));
+    assert_eq!(d.rejection().unwrap().header_name(), Some("authorization"));
+    // ...nor is a forbidden request-header name, which no script can set.
+    for forbidden in ["cookie", "Sec-Fetch-Mode", "proxy-x", "host"] {
+        let (s, _, d) = preflight(
+            &p,
+            &[
+                ("origin", APP),
+                ("access-control-request-method", "PUT"),
+                ("access-control-request-headers", &format!("x-a,{forbidden}")),
+            ],
+        );
+        assert_eq!(s, StatusCode::FORBIDDEN, "{forbidden}");
+        assert_eq!(d.rejection().unwrap().header_name(), Some(forbidden));
+    }
+    // A disallowed origin gets nothing, whatever it asks for.
+    let (s, h, _) = preflight(
+        &p,
+        &[
+            ("origin", "https://evil.example"),
+            ("access-control-request-method", "PUT"),
+            ("access-control-request-headers", "x-a"),
+        ],
+    );
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert!(no_cors_headers(&h));
+
+    // Listing `Authorization` next to `*` allows it, reflected.
+    let p = PolicyConfig::new()
+        .allow_origins([APP])
+        .allow_headers(["*", "authorization"])
+        .allow_credentials(true)
+        .build()
+        .unwrap();
+    let (s, h, _) = preflight(
+        &p,
+        &[
+            ("origin", APP),
+            ("access-control-request-method", "GET"),
+            ("access-control-request-headers", "authorization,x-y"),
+        ],
+    );
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert_eq!(h["access-control-allow-headers"], "authorization,x-y");
+}
+
+#[test]
+fn header_wildcard_never_covers_forbidden_names_without_credentials_either() {
+    let (s, _, d) = preflight(
+        &public(),
+        &[
+            ("origin", APP),
+            ("access-control-request-method", "GET"),
+            ("access-control-request-headers", "x-a,cookie"),
+        ],
+    );
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert_eq!(d.rejection().unwrap().code(), "header_not_allowed");
+    assert_eq!(d.rejection().unwrap().header_name(), Some("cookie"));
+}
+
+#[test]
 fn private_network_only_for_allowed_origins_that_ask() {
     let p = private();
     let (_, h, _) = preflight(

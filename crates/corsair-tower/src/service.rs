@@ -1,0 +1,200 @@
+//! [`Cors`], the service: one decision per request, the preflight answered
+//! here or the inner service's response decorated (enforce mode), or the
+//! inner service's response compared and left alone (report-only mode).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+
+use corsair::{Decision, Policy};
+use http::{Request, Response};
+use pin_project_lite::pin_project;
+use tower_service::Service;
+
+use crate::layer::Shared;
+use crate::reasons::CorsRejection;
+use crate::shadow::Observation;
+
+/// The CORS middleware service. Build it with [`CorsLayer`](crate::CorsLayer).
+#[derive(Debug, Clone)]
+pub struct Cors<S> {
+    inner: S,
+    shared: Arc<Shared>,
+}
+
+impl<S> Cors<S> {
+    pub(crate) fn new(inner: S, shared: Arc<Shared>) -> Self {
+        Self { inner, shared }
+    }
+
+    /// The wrapped service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Cors<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    ResBody: Default,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future, ResBody>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
+        let shared = &*self.shared;
+        let loaded;
+        let policy: &Arc<Policy> = match &shared.enforced {
+            // The usual layer: one fixed policy, enforced.
+            Some(p) => p,
+            None => {
+                loaded = shared.source.load();
+                if shared.report_only {
+                    return observe(&mut self.inner, &self.shared, &loaded, req);
+                }
+                &loaded
+            }
+        };
+        let decision = policy.evaluate(req.method(), req.headers());
+        let reasons = &shared.reasons;
+        let rejected = |r| {
+            if reasons.wanted() {
+                reasons.rejected(decision.kind(), r, req.method(), req.uri().path(), req.headers())
+            } else {
+                None
+            }
+        };
+        if decision.is_preflight() {
+            // Answered here: the policy writes its answer straight into the
+            // response's (empty) header map.
+            let mut resp = Response::new(ResBody::default());
+            if let Some(status) = policy.write_preflight(&decision, resp.headers_mut()) {
+                *resp.status_mut() = status;
+                if let Some(r) = decision.rejection().and_then(rejected) {
+                    attach(&mut resp, r);
+                }
+                return ResponseFuture {
+                    state: State::Ready { resp: Some(resp) },
+                };
+            }
+        }
+        let rejected = decision.rejection().and_then(rejected);
+        let fut = self.inner.call(req);
+        let policy = Arc::clone(policy);
+        ResponseFuture {
+            state: match rejected {
+                None => State::Inner { fut, policy, decision },
+                Some(rejected) => State::Rejected {
+                    fut,
+                    policy,
+                    decision,
+                    rejected: Some(rejected),
+                },
+            },
+        }
+    }
+}
+
+/// Report-only mode: the request goes to the inner service as it is; its
+/// response will be compared with the policy's verdict.
+#[cold]
+fn observe<S, ReqBody, ResBody>(
+    inner: &mut S,
+    shared: &Arc<Shared>,
+    policy: &Arc<Policy>,
+    req: Request<ReqBody>,
+) -> ResponseFuture<S::Future, ResBody>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+{
+    let decision = policy.evaluate(req.method(), req.headers());
+    let observation = Observation::new(shared, policy, decision, &req);
+    let fut = inner.call(req);
+    ResponseFuture {
+        state: match observation {
+            Some(obs) => State::Observed { fut, obs },
+            None => State::Passthrough { fut },
+        },
+    }
+}
+
+/// Puts the reason in the response's extensions (rejected requests only,
+/// kept out of the request path's code; the reason comes boxed so that the
+/// future that carries it stays small).
+#[cold]
+#[inline(never)]
+#[allow(clippy::boxed_local)]
+fn attach<B>(resp: &mut Response<B>, r: Box<CorsRejection>) {
+    resp.extensions_mut().insert(*r);
+}
+
+pin_project! {
+    /// The future of [`Cors`].
+    pub struct ResponseFuture<F, B> {
+        #[pin]
+        state: State<F, B>,
+    }
+}
+
+pin_project! {
+    #[project = StateProj]
+    enum State<F, B> {
+        Ready { resp: Option<Response<B>> },
+        Inner { #[pin] fut: F, policy: Arc<Policy>, decision: Decision },
+        Rejected {
+            #[pin] fut: F,
+            policy: Arc<Policy>,
+            decision: Decision,
+            rejected: Option<Box<CorsRejection>>,
+        },
+        Passthrough { #[pin] fut: F },
+        Observed { #[pin] fut: F, obs: Box<Observation> },
+    }
+}
+
+impl<F, B, E> Future for ResponseFuture<F, B>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+{
+    type Output = Result<Response<B>, E>;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project().state.project() {
+            StateProj::Ready { resp } => match resp.take() {
+                Some(r) => Poll::Ready(Ok(r)),
+                None => Poll::Pending,
+            },
+            StateProj::Inner { fut, policy, decision } => {
+                let mut resp = ready!(fut.poll(cx))?;
+                policy.apply(decision, resp.headers_mut());
+                Poll::Ready(Ok(resp))
+            }
+            StateProj::Rejected {
+                fut,
+                policy,
+                decision,
+                rejected,
+            } => {
+                let mut resp = ready!(fut.poll(cx))?;
+                policy.apply(decision, resp.headers_mut());
+                if let Some(r) = rejected.take() {
+                    attach(&mut resp, r);
+                }
+                Poll::Ready(Ok(resp))
+            }
+            StateProj::Passthrough { fut } => fut.poll(cx),
+            StateProj::Observed { fut, obs } => {
+                let resp = ready!(fut.poll(cx))?;
+                obs.compare(&resp);
+                Poll::Ready(Ok(resp))
+            }
+        }
+    }
+}
