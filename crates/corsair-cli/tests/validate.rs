@@ -129,11 +129,6 @@ fn insecure_and_malformed_configs_are_refused_by_key() {
             "forbidden",
         ),
         (
-            "allow_origins = [\"https://a.com\"]\nallow_credentials = true\nallow_headers = [\"*\"]\n",
-            "policy[0].allow_headers[0]",
-            "literally",
-        ),
-        (
             "allow_origins = [\"https://a.com\"]\nallow_credentials = true\nexpose_headers = [\"*\"]\n",
             "policy[0].expose_headers[0]",
             "literally",
