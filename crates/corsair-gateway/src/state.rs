@@ -78,7 +78,11 @@ impl Active {
                 warn!("`limits.max_connections` changed: it takes effect after a restart");
             }
         }
-        let counters = config.policies.iter().map(|p| metrics.policy(&p.name)).collect();
+        let counters = config
+            .policies
+            .iter()
+            .map(|p| metrics.policy(&p.name, p.mode))
+            .collect();
         let http1 = match &config.upstream {
             Upstream::Url(u) => match previous {
                 Some(p)
@@ -144,6 +148,8 @@ pub struct Shared {
     id: usize,
     /// The counters behind `/metrics`.
     pub metrics: Metrics,
+    /// What report-only policies found (`GET /report`); kept across reloads.
+    pub report: std::sync::Mutex<corsair::shadow::ShadowReport>,
     /// Whether the listener speaks TLS (fixed at start).
     pub listener_tls: bool,
     /// Set when shutdown starts (`/healthz` answers 503).
@@ -170,6 +176,7 @@ impl Shared {
             generation: AtomicU64::new(0),
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             metrics,
+            report: std::sync::Mutex::new(corsair::shadow::ShadowReport::new()),
             listener_tls,
             draining: AtomicBool::new(false),
             workers,

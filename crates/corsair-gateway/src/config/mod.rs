@@ -142,6 +142,8 @@ pub struct RoutedPolicy {
     pub hosts: Vec<String>,
     /// Path prefix it covers (`/` by default).
     pub path_prefix: String,
+    /// `enforce` (the default) or `report-only`.
+    pub mode: corsair::PolicyMode,
     /// The compiled policy.
     pub policy: Arc<Policy>,
 }

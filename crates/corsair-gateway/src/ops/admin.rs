@@ -1,4 +1,6 @@
-//! The admin listener (`[admin] listen`): `GET /healthz` and `GET /metrics`.
+//! The admin listener (`[admin] listen`): `GET /healthz`, `GET /metrics`,
+//! and `GET /report` (what report-only policies found, as JSON: see
+//! [`corsair::shadow::ShadowReport`]).
 //!
 //! It is separate from the gateway's listener so that operations endpoints
 //! are never reachable through the proxy. It keeps answering while the
@@ -64,7 +66,14 @@ fn answer(req: &Request<Incoming>, shared: &Shared) -> Response<Body> {
             "text/plain; version=0.0.4; charset=utf-8",
             shared.metrics.render(draining),
         ),
-        (_, "/healthz" | "/metrics") => (
+        (&Method::GET | &Method::HEAD, "/report") => {
+            let report = shared.report.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut json = serde_json::to_string_pretty(&*report)
+                .unwrap_or_else(|e| format!("{{\"error\": {:?}}}", e.to_string()));
+            json.push('\n');
+            (StatusCode::OK, "application/json", json)
+        }
+        (_, "/healthz" | "/metrics" | "/report") => (
             StatusCode::METHOD_NOT_ALLOWED,
             "text/plain; charset=utf-8",
             "GET only\n".to_owned(),
@@ -72,7 +81,7 @@ fn answer(req: &Request<Incoming>, shared: &Shared) -> Response<Body> {
         _ => (
             StatusCode::NOT_FOUND,
             "text/plain; charset=utf-8",
-            "corsair admin: GET /healthz or GET /metrics\n".to_owned(),
+            "corsair admin: GET /healthz, GET /metrics or GET /report\n".to_owned(),
         ),
     };
     let mut resp = Response::new(full(body));

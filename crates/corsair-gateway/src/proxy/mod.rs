@@ -11,6 +11,7 @@
 mod body;
 mod forward;
 pub(crate) mod headers;
+mod report_only;
 pub(crate) mod target;
 
 use std::borrow::Cow;
@@ -97,6 +98,12 @@ async fn serve(req: Request<Incoming>, ctx: &ConnCtx) -> Response<Body> {
     let counters = active.counters.get(index);
 
     let decision = route.policy.evaluate(req.method(), req.headers());
+    if route.mode == corsair::PolicyMode::ReportOnly {
+        if let Some(c) = counters {
+            c.request(decision.kind(), decision.outcome());
+        }
+        return report_only::serve(req, resolved, route, counters.map(|c| &**c), decision, ctx, &active).await;
+    }
     if let Some(c) = counters {
         c.request(decision.kind(), decision.outcome());
     }

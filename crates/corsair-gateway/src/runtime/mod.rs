@@ -266,7 +266,7 @@ async fn bind(mut config: Config, mut options: Options) -> Result<Bound, StartEr
         "limits"
     );
     if let Some(a) = admin_addr {
-        info!(addr = %a, endpoints = "GET /healthz, GET /metrics", "admin listening");
+        info!(addr = %a, endpoints = "GET /healthz, GET /metrics, GET /report", "admin listening");
     }
     if options.config_file.is_none() && cfg.upstream == Upstream::Echo {
         info!(

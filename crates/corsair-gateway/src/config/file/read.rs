@@ -53,6 +53,7 @@ pub(crate) const POLICY_KEYS: &[&str] = &[
     "allow_private_network",
     "allow_insecure_origins",
     "debug",
+    "mode",
 ];
 
 /// Every table of the schema: its name as a message shows it, its keys.
@@ -123,6 +124,7 @@ pub(super) struct PolicyTable {
     pub(super) allow_private_network: bool,
     pub(super) allow_insecure_origins: bool,
     pub(super) debug: bool,
+    pub(super) mode: Option<String>,
 }
 
 /// What reading produced: the model, where every key sits, the problems, and
@@ -428,6 +430,7 @@ impl Reader {
                 "allow_private_network" => p.allow_private_network = flag(self),
                 "allow_insecure_origins" => p.allow_insecure_origins = flag(self),
                 "debug" => p.debug = flag(self),
+                "mode" => p.mode = self.string(&key, item),
                 _ => {}
             }
         }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use corsair::PolicyConfig;
+use corsair::{PolicyConfig, PolicyMode};
 
 use super::super::{
     Config, EncodedSlashes, Limits, PathRules, Problem, RoutedPolicy, Semicolons, Tls, Upstream, BUILTIN_ECHO,
@@ -250,11 +250,23 @@ pub(super) fn validate(raw: FileConfig, file: &str, base: Option<&Path>) -> (Opt
             allow_insecure_origins: t.allow_insecure_origins,
             debug: t.debug,
         };
+        let mode = match t.mode.as_deref() {
+            None | Some("enforce") => Some(PolicyMode::Enforce),
+            Some("report-only") => Some(PolicyMode::ReportOnly),
+            Some(v) => {
+                p(
+                    &format!("{prefix}.mode"),
+                    format!("{v:?} is not one of \"enforce\" (the default) or \"report-only\""),
+                );
+                None
+            }
+        };
         match cfg.build() {
             Ok(policy) => policies.push(RoutedPolicy {
                 name,
                 hosts,
                 path_prefix,
+                mode: mode.unwrap_or_default(),
                 policy: Arc::new(policy),
             }),
             Err(errs) => {

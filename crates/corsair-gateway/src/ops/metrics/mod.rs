@@ -81,8 +81,12 @@ fn kind_index(k: RequestKind) -> usize {
 #[derive(Debug, Default)]
 pub struct PolicyCounters {
     name: String,
+    /// Whether the policy runs in report-only mode (its `mode` label).
+    report_only: std::sync::atomic::AtomicBool,
     hot: PerWorker<PolicyHot>,
     other: Mutex<Vec<(usize, &'static str, u64)>>,
+    /// Report-only disagreements: (verdict, reason, count).
+    disagreements: Mutex<Vec<(&'static str, &'static str, u64)>>,
 }
 
 /// A policy's counters of every request, per worker.
@@ -108,6 +112,23 @@ impl PolicyCounters {
                     None => other.push((k, outcome, 1)),
                 }
             }
+        }
+    }
+
+    /// Counts a disagreement of a report-only policy with the upstream.
+    pub fn disagreement(&self, verdict: &'static str, reason: &'static str) {
+        let mut all = self.disagreements.lock().unwrap_or_else(PoisonError::into_inner);
+        match all.iter_mut().find(|(v, r, _)| *v == verdict && *r == reason) {
+            Some(e) => e.2 += 1,
+            None => all.push((verdict, reason, 1)),
+        }
+    }
+
+    fn mode(&self) -> &'static str {
+        if self.report_only.load(Relaxed) {
+            "report-only"
+        } else {
+            "enforce"
         }
     }
 
@@ -168,14 +189,18 @@ pub enum UpstreamError {
 }
 
 impl Metrics {
-    /// The counters of the policy `name`, created on first use.
-    pub fn policy(&self, name: &str) -> Arc<PolicyCounters> {
+    /// The counters of the policy `name`, created on first use; `mode` is
+    /// its current mode (a reload may change it).
+    pub fn policy(&self, name: &str, mode: corsair::PolicyMode) -> Arc<PolicyCounters> {
+        let report_only = mode == corsair::PolicyMode::ReportOnly;
         let mut all = self.policies.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(p) = all.iter().find(|p| p.name == name) {
+            p.report_only.store(report_only, Relaxed);
             return p.clone();
         }
         let p = Arc::new(PolicyCounters {
             name: name.to_owned(),
+            report_only: report_only.into(),
             ..PolicyCounters::default()
         });
         all.push(p.clone());
@@ -248,10 +273,11 @@ impl Metrics {
             &mut out,
             "corsair_requests_total",
             "counter",
-            "Requests decided by a policy, by kind and outcome (`allowed`, `not_cors` or the rejection code).",
+            "Requests decided by a policy, by kind, outcome (`allowed`, `not_cors` or the rejection code) and the policy's mode (`enforce`, or `report-only`: decided, not enforced).",
         );
         for p in &policies {
             let name = escape(&p.name);
+            let mode = p.mode();
             for (k, kind) in KINDS.iter().enumerate() {
                 for (i, outcome) in OUTCOMES.iter().enumerate() {
                     let n = p.hot.sum(|h| h.requests[k][i].load(Relaxed));
@@ -263,7 +289,7 @@ impl Metrics {
                     if n > 0 || always {
                         let _ = writeln!(
                             out,
-                            "corsair_requests_total{{policy=\"{name}\",kind=\"{}\",outcome=\"{outcome}\"}} {n}",
+                            "corsair_requests_total{{policy=\"{name}\",kind=\"{}\",outcome=\"{outcome}\",mode=\"{mode}\"}} {n}",
                             kind.as_str()
                         );
                     }
@@ -272,9 +298,25 @@ impl Metrics {
             for (k, outcome, n) in p.other.lock().unwrap_or_else(PoisonError::into_inner).iter() {
                 let _ = writeln!(
                     out,
-                    "corsair_requests_total{{policy=\"{name}\",kind=\"{}\",outcome=\"{}\"}} {n}",
+                    "corsair_requests_total{{policy=\"{name}\",kind=\"{}\",outcome=\"{}\",mode=\"{mode}\"}} {n}",
                     KINDS[*k].as_str(),
                     escape(outcome)
+                );
+            }
+        }
+        header(
+            &mut out,
+            "corsair_report_only_disagreements_total",
+            "counter",
+            "Requests where a report-only policy's verdict differs from the upstream's answer, judged as a browser would: `would_reject` (the policy would refuse what the upstream allowed) or `would_allow`, with the reason.",
+        );
+        for p in &policies {
+            let name = escape(&p.name);
+            for (verdict, reason, n) in p.disagreements.lock().unwrap_or_else(PoisonError::into_inner).iter() {
+                let _ = writeln!(
+                    out,
+                    "corsair_report_only_disagreements_total{{policy=\"{name}\",verdict=\"{verdict}\",reason=\"{}\"}} {n}",
+                    escape(reason)
                 );
             }
         }
