@@ -5,20 +5,20 @@ use super::*;
 #[test]
 fn renders_counters_and_histogram() {
     let m = Metrics::default();
-    let p = m.policy("api \"v1\"");
+    let p = m.policy("api \"v1\"", corsair::PolicyMode::Enforce);
     p.request(RequestKind::Actual, "allowed");
     p.request(RequestKind::Preflight, "origin_not_allowed");
     p.request(RequestKind::Actual, "some_future_code");
     p.preflight(false);
     m.observe(Duration::from_millis(3));
     m.upstream_error(UpstreamError::Timeout);
-    assert!(Arc::ptr_eq(&p, &m.policy("api \"v1\"")));
+    assert!(Arc::ptr_eq(&p, &m.policy("api \"v1\"", corsair::PolicyMode::Enforce)));
     let text = m.render(false);
     for want in [
-        r#"corsair_requests_total{policy="api \"v1\"",kind="actual",outcome="allowed"} 1"#,
-        r#"corsair_requests_total{policy="api \"v1\"",kind="preflight",outcome="origin_not_allowed"} 1"#,
-        r#"corsair_requests_total{policy="api \"v1\"",kind="actual",outcome="some_future_code"} 1"#,
-        r#"corsair_requests_total{policy="api \"v1\"",kind="not_cors",outcome="not_cors"} 0"#,
+        r#"corsair_requests_total{policy="api \"v1\"",kind="actual",outcome="allowed",mode="enforce"} 1"#,
+        r#"corsair_requests_total{policy="api \"v1\"",kind="preflight",outcome="origin_not_allowed",mode="enforce"} 1"#,
+        r#"corsair_requests_total{policy="api \"v1\"",kind="actual",outcome="some_future_code",mode="enforce"} 1"#,
+        r#"corsair_requests_total{policy="api \"v1\"",kind="not_cors",outcome="not_cors",mode="enforce"} 0"#,
         r#"corsair_preflights_total{policy="api \"v1\"",result="rejected"} 1"#,
         r#"corsair_upstream_errors_total{kind="timeout"} 1"#,
         r#"corsair_request_duration_seconds_bucket{le="0.0025"} 0"#,
@@ -36,7 +36,7 @@ fn renders_counters_and_histogram() {
 #[test]
 fn counts_of_every_worker_are_summed() {
     let m = Metrics::default();
-    let p = m.policy("api");
+    let p = m.policy("api", corsair::PolicyMode::Enforce);
     std::thread::scope(|s| {
         for id in 0..SHARDS + 3 {
             let (m, p) = (&m, &p);
@@ -53,7 +53,7 @@ fn counts_of_every_worker_are_summed() {
     let n = (SHARDS + 3) * 1000;
     let text = m.render(false);
     for want in [
-        format!(r#"corsair_requests_total{{policy="api",kind="preflight",outcome="allowed"}} {n}"#),
+        format!(r#"corsair_requests_total{{policy="api",kind="preflight",outcome="allowed",mode="enforce"}} {n}"#),
         format!(r#"corsair_preflights_total{{policy="api",result="accepted"}} {n}"#),
         format!(r#"corsair_request_duration_seconds_bucket{{le="0.0005"}} {n}"#),
         format!("corsair_request_duration_seconds_count {n}"),
