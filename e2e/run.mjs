@@ -1024,6 +1024,10 @@ async function main() {
   if (gatewayRun) await explainPart({ run: gatewayRun, httpCfg, gateways, rec: consoleRecorder });
   else skip('corsair explain', 'needs the gateway half of the matrix (its rejection log is the reference)', 1);
 
+  // ---- Report-only mode.
+  if (gateways) await reportOnlyPart({ pp });
+  else skip('report-only', 'needs corsair serve', 1);
+
   // ---- Preflight caching.
   say(`matrix done; ${elapsed()}`);
   await cachePhase({ pp, tp, gp, ga, gta, gateways, policies });
@@ -1047,6 +1051,99 @@ async function main() {
     }
     if (failures.length > 200) say(`  ... and ${failures.length - 200} more`);
   }
+}
+
+// ---------------------------------------------------------------------------
+// Report-only (issue 16): a gateway with `mode = "report-only"` in front of a
+// service that reflects any origin with credentials. Chromium must see the
+// service's own answers (every fetch succeeds, from the allowed origin and
+// from one the strict policy would refuse), and the gateway's `GET /report`
+// must list exactly the would-be rejections, with their reasons.
+
+async function reportOnlyPart({ pp }) {
+  say('\n=== report-only gateway in front of a reflecting service');
+  const [up, gp, ga] = await freePorts(3);
+  const APP = `http://app.example.com:${pp}`;
+  const EVIL = `http://evil.example.com:${pp}`;
+  const cfg = path.join(WORK, 'gateway-report-only.toml');
+  fs.writeFileSync(cfg, [
+    `listen = "127.0.0.1:${gp}"`,
+    `upstream = "http://127.0.0.1:${up}"`,
+    '[admin]',
+    `listen = "127.0.0.1:${ga}"`,
+    '[[policy]]',
+    'name = "strict"',
+    'mode = "report-only"',
+    `allow_origins = ["${APP}"]`,
+    'allow_methods = ["PUT"]',
+    'allow_headers = ["content-type"]',
+    'allow_credentials = true',
+    'allow_insecure_origins = true',
+    '',
+  ].join('\n'));
+  const upstream = startChild('reflecting-upstream', E2E_APP_BIN, ['--plain', '--reflect', '--listen', `127.0.0.1:${up}`]);
+  const gateway = startChild('gateway-report-only', CORSAIR_BIN, ['serve', '--config', cfg, '--log-format', 'json']);
+  for (const [c, port] of [[upstream, up], [gateway, gp], [gateway, ga]]) {
+    const r = await waitReady(c, port);
+    if (!r.ok) throw new Error(`${c.name} did not start: ${JSON.stringify(r)}\n${tail(c.logPath)}`);
+  }
+  const base = `http://api.example.test:${gp}/api/ro`;
+  let id = 900000;
+  const cell = (origin, method, headers, note) => ({
+    id: ++id, origin, method, headers, credentials: 'include', body: method === 'GET' ? null : '{}', url: `${base}${id}`, note,
+  });
+  const cells = [
+    cell(APP, 'GET', {}, 'allowed origin, GET: the policy agrees with the service'),
+    cell(EVIL, 'GET', {}, 'an origin the policy refuses: the service reflects it'),
+    cell(EVIL, 'GET', {}, 'the same again (counted, one entry)'),
+    cell(EVIL, 'PUT', { 'content-type': 'application/json' }, 'refused origin, preflighted PUT'),
+    cell(APP, 'DELETE', {}, 'allowed origin, a method the policy refuses'),
+  ];
+  const results = await runCellsInBrowser(context, cells);
+  const problems = [];
+  for (const c of cells) {
+    const r = results.get(c.id);
+    if (!r || !r.ok) problems.push(`${c.note}: Chromium refused the service's own answer: ${r ? r.error : 'no result'}`);
+  }
+  const rep = await request(ga, 'GET', '/report');
+  let report = null;
+  try {
+    report = JSON.parse(rep.body);
+  } catch {
+    problems.push(`GET /report is not JSON (${rep.status}): ${rep.body.slice(0, 200)}`);
+  }
+  if (report) {
+    const entries = report.entries || [];
+    const find = (origin, reason, kind) =>
+      entries.find((e) => e.origin === origin && e.reason === reason && (!kind || e.example.kind === kind));
+    // One entry per (policy, verdict, reason, origin): the refused origin's
+    // two GETs, its PUT's preflight and the PUT itself are one entry.
+    const want = [
+      [EVIL, 'origin_not_allowed', null, 4],
+      [APP, 'method_not_allowed', 'preflight', 1],
+    ];
+    for (const [origin, reason, kind, count] of want) {
+      const e = find(origin, reason, kind);
+      if (!e) problems.push(`no ${kind || ''} ${reason} entry for ${origin} in /report: ${rep.body}`);
+      else {
+        if (e.verdict !== 'would_reject') problems.push(`${origin} ${reason}: verdict ${e.verdict}, want would_reject`);
+        if (e.policy !== 'strict') problems.push(`${origin} ${reason}: policy ${e.policy}`);
+        if (e.count < count) problems.push(`${origin} ${reason} ${kind}: count ${e.count}, want at least ${count}`);
+      }
+    }
+    const stray = entries.filter((e) => e.origin === APP && e.example.method === 'GET');
+    if (stray.length) problems.push(`the allowed GET was reported: ${JSON.stringify(stray)}`);
+  }
+  const label = 'report-only: responses untouched in Chromium, would-be rejections in GET /report';
+  if (problems.length) {
+    failures.push({ label, problems });
+    summary.failed++;
+  } else {
+    say(`${label}: ${cells.length} fetches read the service's own answers; /report lists ${report.entries.length} entries`);
+    summary.passed++;
+  }
+  upstream.kill();
+  gateway.kill();
 }
 
 async function gatewayPreflights(...adminPorts) {

@@ -11,7 +11,10 @@
 //! With `--plain` there is no layer at all: the app is only the recording
 //! upstream, which the suite puts behind `corsair serve` (a node server cannot
 //! be that upstream: its parser refuses the lowercase `patch` method that a
-//! browser sends unchanged).
+//! browser sends unchanged). With `--plain --reflect` it is the lazy service
+//! a team wants to move away from: it reflects any `Origin` with
+//! credentials, and grants every preflight what it asks for (the suite's
+//! report-only part puts a report-only gateway in front of it).
 //!
 //! Prints `listening on ADDR` once bound. Behind the layers sits a recording
 //! "upstream" that answers like the suite's node upstream: JSON body,
@@ -161,8 +164,30 @@ fn json_map(m: &BTreeMap<String, u64>) -> String {
     format!("{{{}}}", body.join(","))
 }
 
+/// The lazy answer: the request's `Origin` reflected with credentials, and
+/// a preflight granted whatever it asks for.
+fn reflecting(req: &Request, body: String) -> Response {
+    let h = req.headers();
+    let mut b = Response::builder()
+        .status(if req.method() == http::Method::OPTIONS { StatusCode::NO_CONTENT } else { StatusCode::OK })
+        .header("content-type", "application/json");
+    if let Some(o) = h.get("origin") {
+        b = b
+            .header("access-control-allow-origin", o.clone())
+            .header("access-control-allow-credentials", "true");
+        if let Some(m) = h.get("access-control-request-method") {
+            b = b.header("access-control-allow-methods", m.clone());
+        }
+        if let Some(hs) = h.get("access-control-request-headers") {
+            b = b.header("access-control-allow-headers", hs.clone());
+        }
+    }
+    let body = if req.method() == http::Method::OPTIONS { Body::empty() } else { Body::from(body) };
+    b.body(body).unwrap_or_else(|_| Response::new(Body::empty()))
+}
+
 fn usage() -> ! {
-    eprintln!("usage: e2e_app (--config FILE | --plain) [--listen ADDR]");
+    eprintln!("usage: e2e_app (--config FILE | --plain [--reflect]) [--listen ADDR]");
     std::process::exit(2);
 }
 
@@ -170,6 +195,7 @@ fn usage() -> ! {
 async fn main() {
     let mut config = None;
     let mut plain = false;
+    let mut reflect = false;
     let mut listen = String::from("127.0.0.1:0");
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -177,10 +203,11 @@ async fn main() {
             "--config" => config = Some(args.next().unwrap_or_else(|| usage())),
             "--listen" => listen = args.next().unwrap_or_else(|| usage()),
             "--plain" => plain = true,
+            "--reflect" => reflect = true,
             _ => usage(),
         }
     }
-    if plain == config.is_some() {
+    if plain == config.is_some() || (reflect && !plain) {
         usage();
     }
 
@@ -196,6 +223,9 @@ async fn main() {
             let k = key(&req);
             *c.lock().unwrap().inner.entry(k.clone()).or_default() += 1;
             let body = format!("{{\"ok\":true,\"request\":\"{}\"}}", k.replace('"', "'"));
+            if reflect {
+                return Ok::<_, Infallible>(reflecting(&req, body));
+            }
             let resp = Response::builder()
                 .status(StatusCode::OK)
                 .header("content-type", "application/json")
