@@ -980,6 +980,13 @@ async function main() {
         columns: request headers none | X-Custom: e2e | Authorization: Bearer … | Content-Type: application/json,
         with credentials 'omit' and 'include'; POST/PUT/put/patch carry a string body (text/plain unless Content-Type is set)`);
 
+  // A blocked fetch is a TypeError whatever failed, a refused preflight or
+  // no answer at all: for the gateways (whose preflights the upstream never
+  // sees), each blocked cell whose intent is a preflight must show that the
+  // gateway answered it: the rejection it logged for that cell's path, or a
+  // CORS error Chromium printed for that cell's URL (a 204 the browser's own
+  // rules refuse, such as `*` with credentials).
+  const gatewayRejected = gateways ? gatewayRejections(gateways) : new Map();
   for (const { server, cells, results, counts, before, after, seconds } of observed) {
     const rows = cells.map((cell) => {
       const b = results.get(cell.id);
@@ -987,6 +994,10 @@ async function main() {
       const pre = server.preflights ? server.preflights(counts, cell) : undefined;
       const problems = compare(cell, b, checkAvailable ? checks.get(cell.key) : null, reachedCount, pre);
       if (server.upstreamPreflights && server.upstreamPreflights(counts, cell) > 0) problems.push('a preflight reached the handler behind corsair');
+      if (server.gateway && cell.expect.preflight && b && !b.ok) {
+        const answered = gatewayRejected.has(cell.pathname) || consoleRecorder.messages.has(cell.url);
+        if (!answered) problems.push('blocked, but the gateway neither logged a rejected preflight for this path nor did Chromium report a CORS error for it (no answer?)');
+      }
       return { server: server.name, cell, browser: b, check: checks.get(cell.key), reached: reachedCount > 0, problems };
     });
     printTable(`${server.name}: ${cells.length} cells, browser ${seconds.toFixed(1)}s`, matrixPolicies, origins, rows);
