@@ -154,7 +154,7 @@ fn decide_offline(
     headers.insert(ORIGIN, value);
     let place = match routed {
         Some(r) => format!("policy `{}` in {file}", r.name),
-        None => format!("{file} (no policy covers {authority}{path})"),
+        None => format!("{file}, where no policy covers {authority}{path}"),
     };
     match decide(&headers, Some(authority.as_bytes()), routed.map(|r| &*r.policy)) {
         Ok(a) => {
@@ -170,7 +170,7 @@ fn decide_offline(
         }
         Err(r) => {
             report.reason = r.code().to_owned();
-            report.detail = format!("the gateway answers {} ({place}): {r}", r.status().as_u16());
+            report.detail = format!("the gateway answers {} by {place}: {r}", r.status().as_u16());
             report.fix = fix(r, origin, Some((&place, file, &authority, &path)));
         }
     }
@@ -274,7 +274,11 @@ fn text(r: &Report) -> String {
         } else {
             "one handshake sent"
         },
-        if r.verdict == "allowed" { "OPENED" } else { "REFUSED" }
+        match (r.verdict, r.mode) {
+            ("allowed", "policy") => "ALLOWED (the gateway forwards it; the upstream must then accept it)",
+            ("allowed", _) => "OPENED",
+            _ => "REFUSED",
+        }
     );
     s.push_str(&format!("  reason: {}\n  {}\n", r.reason, r.detail));
     if let Some(f) = &r.fix {
