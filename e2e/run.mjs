@@ -19,7 +19,12 @@
 // (as DevTools' own CORS issue names it) and the rejection the gateway logged
 // (or the browser's own rule, when the gateway rejected nothing). Then
 // preflight caching (max_age) is checked by counting preflights at the
-// gateway's /metrics and at the tower app.
+// gateway's /metrics and at the tower app. Last, the WebSocket part
+// (`websocketPart`): Chromium opens WebSockets through two more gateways (http
+// and TLS) to a node echo upstream; an unlisted origin, `null` and a
+// cross-origin page on an uncovered path are refused before the upstream
+// counts a handshake, a listed origin and the page's own origin exchange
+// messages; it reports whether Chromium used HTTP/2 (RFC 8441) for wss://.
 //
 // Run it with `bash e2e/run.sh` (installs Chromium, builds the binaries).
 // Environment: CORSAIR_BIN, E2E_APP_BIN, CHROMIUM (paths); E2E_REQUIRE_ALL=1
@@ -1043,6 +1048,10 @@ async function main() {
   say(`matrix done; ${elapsed()}`);
   await cachePhase({ pp, tp, gp, ga, gta, gateways, policies });
 
+  // ---- WebSocket (its own gateways and upstream).
+  if (gateways) await websocketPart({ pp, cert, key });
+  else skip('WebSocket', 'needs corsair serve', 1);
+
   // ---- Disagreements.
   if (failures.length) {
     say(`\n=== ${failures.length} disagreement(s)`);
@@ -1216,6 +1225,234 @@ async function cachePhase({ pp, tp, gp, ga, gta, gateways }) {
     }
   }
   await page.close();
+}
+
+// ---------------------------------------------------------------------------
+// WebSocket part (issue 18): Chromium opens WebSockets through `corsair
+// serve` (http, and TLS where Chromium may use HTTP/2, RFC 8441) to a node
+// WebSocket echo upstream that counts every handshake it receives. Browsers
+// make no CORS check on WebSockets; the gateway's Origin check must refuse an
+// unlisted origin before the upstream sees anything, and let a listed one
+// (and the page's own origin) exchange messages.
+
+const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+
+/** A minimal RFC 6455 echo upstream: handshakes counted by path, frames echoed. */
+async function wsEchoServer(port) {
+  const crypto = await import('node:crypto');
+  const handshakes = new Map();
+  const server = http.createServer((req, res) => {
+    // Plain requests: a same-origin page (served through the gateway), or a fetch.
+    if (req.url.startsWith('/page')) {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+      res.end(PAGE);
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/plain', 'cache-control': 'no-store' });
+    res.end('pong');
+  });
+  server.on('upgrade', (req, socket) => {
+    const pathname = req.url.split('?')[0];
+    handshakes.set(pathname, (handshakes.get(pathname) || 0) + 1);
+    const key = req.headers['sec-websocket-key'] || '';
+    const accept = crypto.createHash('sha1').update(key + WS_GUID).digest('base64');
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+    let buf = Buffer.alloc(0);
+    const frame = (opcode, payload, fin = true) => {
+      const n = payload.length;
+      const b0 = (fin ? 0x80 : 0) | opcode;
+      const head = n < 126 ? Buffer.from([b0, n]) : n < 65536 ? Buffer.from([b0, 126, n >> 8, n & 255]) : null;
+      if (!head) {
+        const h = Buffer.alloc(10);
+        h[0] = b0;
+        h[1] = 127;
+        h.writeBigUInt64BE(BigInt(n), 2);
+        return Buffer.concat([h, payload]);
+      }
+      return Buffer.concat([head, payload]);
+    };
+    socket.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      for (;;) {
+        if (buf.length < 2) return;
+        const opcode = buf[0] & 0x0f;
+        const fin = (buf[0] & 0x80) !== 0;
+        const masked = (buf[1] & 0x80) !== 0;
+        let len = buf[1] & 0x7f;
+        let off = 2;
+        if (len === 126) {
+          if (buf.length < 4) return;
+          len = buf.readUInt16BE(2);
+          off = 4;
+        } else if (len === 127) {
+          if (buf.length < 10) return;
+          len = Number(buf.readBigUInt64BE(2));
+          off = 10;
+        }
+        const maskOff = off;
+        if (masked) off += 4;
+        if (buf.length < off + len) return;
+        const payload = Buffer.from(buf.subarray(off, off + len));
+        if (masked) for (let i = 0; i < len; i++) payload[i] ^= buf[maskOff + (i % 4)];
+        buf = buf.subarray(off + len);
+        if (opcode === 0x8) {
+          socket.end(frame(0x8, payload));
+          return;
+        }
+        if (opcode === 0x9) socket.write(frame(0xa, payload));
+        // Data frames, continuations of a fragmented message included,
+        // echoed as they came.
+        else if (opcode <= 0x2) socket.write(frame(opcode, payload, fin));
+      }
+    });
+    socket.on('error', () => {});
+  });
+  await new Promise((r) => server.listen(port, '127.0.0.1', r));
+  nodeServers.push(server);
+  return { handshakes };
+}
+
+/** In a page: opens `url`, sends `messages`, collects the echoes, closes. */
+async function wsInPage(page, url, messages) {
+  return page.evaluate(
+    ({ url, messages }) =>
+      new Promise((resolve) => {
+        const out = { opened: false, echoes: [], error: false, code: null };
+        let ws;
+        try {
+          ws = new WebSocket(url);
+        } catch (e) {
+          resolve({ ...out, thrown: String(e) });
+          return;
+        }
+        const done = () => resolve(out);
+        const timer = setTimeout(() => {
+          out.timeout = true;
+          done();
+        }, 8000);
+        ws.onopen = () => {
+          out.opened = true;
+          for (const m of messages) ws.send(m);
+        };
+        ws.onmessage = (e) => {
+          out.echoes.push(typeof e.data === 'string' ? e.data : `<${e.data.size} bytes>`);
+          if (out.echoes.length === messages.length) ws.close(1000, 'done');
+        };
+        ws.onerror = () => {
+          out.error = true;
+        };
+        ws.onclose = (e) => {
+          out.code = e.code;
+          clearTimeout(timer);
+          done();
+        };
+      }),
+    { url, messages },
+  );
+}
+
+async function websocketPart({ pp, cert, key }) {
+  say('\n=== WebSocket through the gateway (Chromium, no CORS check: the gateway checks Origin)');
+  const [up, gp, ga, gtp, gta] = await freePorts(5);
+  const echo = await wsEchoServer(up);
+  const listed = [`http://app.example.com:${pp}`, `https://app.example.com:${pp}`];
+  const policies = [{ name: 'ws', path_prefix: '/ws', allow_origins: listed, allow_credentials: true, allow_methods: ['GET'], allow_insecure_origins: true }];
+  const httpCfg = path.join(WORK, 'gateway-ws-http.toml');
+  const tlsCfg = path.join(WORK, 'gateway-ws-tls.toml');
+  fs.writeFileSync(httpCfg, configToml({ listen: `127.0.0.1:${gp}`, upstream: `http://127.0.0.1:${up}`, admin: `127.0.0.1:${ga}`, policies }));
+  fs.writeFileSync(tlsCfg, configToml({ listen: `127.0.0.1:${gtp}`, upstream: `http://127.0.0.1:${up}`, admin: `127.0.0.1:${gta}`, tls: { cert, key }, policies }));
+  const env = { RUST_LOG: 'warn,corsair::websocket=info' };
+  const g1 = startChild('gateway-ws-http', CORSAIR_BIN, ['serve', '--config', httpCfg, '--log-format', 'json'], env);
+  const g2 = startChild('gateway-ws-tls', CORSAIR_BIN, ['serve', '--config', tlsCfg, '--log-format', 'json'], env);
+  for (const [g, port] of [[g1, gp], [g2, gtp], [g1, ga], [g2, gta]]) {
+    const r = await waitReady(g, port);
+    if (!r.ok) throw new Error(`${g.name} did not start: ${JSON.stringify(r)}\n${tail(g.logPath)}`);
+  }
+  const big = 'x'.repeat(200000);
+  const scenarios = [
+    { label: 'listed origin, ws://', page: `http://app.example.com:${pp}/`, url: `ws://api.example.test:${gp}/ws/listed`, open: true },
+    { label: 'unlisted origin, ws://', page: `http://evil.example.com:${pp}/`, url: `ws://api.example.test:${gp}/ws/unlisted`, open: false, reason: 'websocket_origin_not_allowed' },
+    { label: 'listed origin, path no policy covers', page: `http://app.example.com:${pp}/`, url: `ws://api.example.test:${gp}/other/uncovered`, open: false, reason: 'websocket_cross_origin_uncovered' },
+    { label: 'the page\'s own origin, uncovered path', page: `http://api.example.test:${gp}/page`, url: `ws://api.example.test:${gp}/other/same`, open: true },
+    { label: 'sandboxed page (Origin: null)', page: `http://app.example.com:${pp}/`, url: `ws://api.example.test:${gp}/ws/null`, open: false, reason: 'websocket_null_origin', sandboxed: true },
+    { label: 'listed origin, wss:// (TLS, h2 if Chromium uses RFC 8441)', page: `https://app.example.com:${pp}/`, url: `wss://api.example.test:${gtp}/ws/tls`, open: true, warmup: `https://api.example.test:${gtp}/ws/warm` },
+    { label: 'unlisted origin, wss://', page: `https://evil.example.com:${pp}/`, url: `wss://api.example.test:${gtp}/ws/tls-unlisted`, open: false, reason: 'websocket_origin_not_allowed' },
+  ];
+  const page = await context.newPage();
+  for (const s of scenarios) {
+    await page.goto(s.page);
+    const messages = ['hello through corsair', big];
+    let got;
+    if (s.warmup) {
+      // An HTTP/2 connection (ALPN) first: Chromium runs a WebSocket over an
+      // existing HTTP/2 connection whose SETTINGS allow the extended CONNECT.
+      await page.evaluate(async (u) => (await fetch(u, { credentials: 'include' })).text(), s.warmup).catch(() => {});
+    }
+    if (s.sandboxed) {
+      // A sandboxed iframe (no allow-same-origin) has an opaque origin: `null`.
+      got = await page.evaluate(
+        (url) => new Promise((r) => {
+          window.addEventListener('message', (e) => r({ opened: e.data.opened, code: e.data.code, echoes: [] }), { once: true });
+          setTimeout(() => r({ opened: false, timeout: true, echoes: [] }), 8000);
+          const f = document.createElement('iframe');
+          f.setAttribute('sandbox', 'allow-scripts');
+          f.srcdoc = `<script>
+            const ws = new WebSocket(${JSON.stringify(url)}); let o = false;
+            ws.onopen = () => { o = true; ws.close(); };
+            ws.onclose = (e) => parent.postMessage({ opened: o, code: e.code }, '*');
+          <\/script>`;
+          document.body.appendChild(f);
+        }),
+        s.url,
+      );
+    } else {
+      got = await wsInPage(page, s.url, messages);
+    }
+    const pathname = new URL(s.url).pathname;
+    await sleep(100);
+    const reached = echo.handshakes.get(pathname) || 0;
+    const problems = [];
+    if (s.open) {
+      if (!got.opened) problems.push(`not opened (${JSON.stringify(got)})`);
+      else if (got.echoes.length !== messages.length || got.echoes[0] !== messages[0] || got.echoes[1] !== big) problems.push(`echoes of ${got.echoes.map((e) => e.length).join(', ')} characters, sent ${messages.map((m) => m.length).join(', ')}`);
+      if (reached !== 1) problems.push(`the upstream counted ${reached} handshakes, expected 1`);
+    } else {
+      if (got.opened) problems.push('opened: the gateway let an origin it must refuse through');
+      if (got.code !== 1006) problems.push(`close code ${got.code}, expected 1006 (the page sees a failed connection)`);
+      if (reached !== 0) problems.push(`the upstream saw ${reached} handshake(s): the gateway must refuse before forwarding`);
+    }
+    say(`${s.label.padEnd(58)} ${got.opened ? `opened, ${got.echoes.length} echoes` : `refused (close ${got.code})`}; upstream handshakes ${reached}${problems.length ? '   !! ' + problems.join('; ') : ''}`);
+    if (problems.length) {
+      summary.failed++;
+      failures.push({ label: `WebSocket: ${s.label}`, problems });
+    } else summary.passed++;
+  }
+  await page.close();
+
+  // The gateways' log: every refusal with its reason; whether Chromium used HTTP/2.
+  await sleep(200);
+  const lines = [g1, g2].flatMap((g) => fs.readFileSync(g.logPath, 'utf8').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)));
+  const refusedReasons = lines.filter((l) => l.message === 'WebSocket handshake refused').map((l) => l.reason).sort();
+  const want = scenarios.filter((s) => !s.open).map((s) => s.reason).sort();
+  const okLog = JSON.stringify(refusedReasons) === JSON.stringify(want);
+  say(`gateway log, refusals: ${refusedReasons.join(', ')}${okLog ? '' : `   !! expected ${want.join(', ')}`}`);
+  if (okLog) summary.passed++;
+  else {
+    summary.failed++;
+    failures.push({ label: 'WebSocket: the gateway log of refusals', problems: [`logged ${refusedReasons}, expected ${want}`] });
+  }
+  const tlsOpened = lines.filter((l) => l.message === 'WebSocket opened' && l.path === '/ws/tls');
+  const h2 = tlsOpened.some((l) => l.http2 === true);
+  say(`wss:// over the TLS gateway: Chromium used ${h2 ? 'HTTP/2 (RFC 8441 extended CONNECT)' : 'HTTP/1.1 (Upgrade)'} (the gateway advertises SETTINGS_ENABLE_CONNECT_PROTOCOL)`);
+  const m = await request(ga, 'GET', '/metrics');
+  const refusedCount = (m.body.match(/^corsair_websocket_handshakes_total\{outcome="websocket_[a-z_]+"\} (\d+)$/gm) || []).map((l) => Number(l.split(' ').pop())).reduce((a, b) => a + b, 0);
+  const wantHttp = scenarios.filter((s) => !s.open && s.url.startsWith('ws:')).length;
+  say(`gateway (http) /metrics corsair_websocket_handshakes_total refusals: ${refusedCount} (= ${wantHttp} refused by the browser scenarios)`);
+  if (refusedCount === wantHttp) summary.passed++;
+  else {
+    summary.failed++;
+    failures.push({ label: 'WebSocket: /metrics refusals', problems: [`counted ${refusedCount}, expected ${wantHttp}`] });
+  }
 }
 
 let exitCode = 0;

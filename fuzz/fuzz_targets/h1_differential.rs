@@ -63,6 +63,16 @@
 //!    rules 1-3 cannot see this kind of mixing: the target states the rule
 //!    itself.
 //!
+//! 5. the head of an answer to a WebSocket handshake
+//!    ([`h1::parse_upgrade_response_head`], the first answer's bytes read
+//!    whole) never lets the connection be reused: a 101 hands it to the
+//!    tunnel, any other answer closes it. A 101 is its final head, with no
+//!    body; any other final head is the one [`h1::parse_response_head`]
+//!    reads (same status, fields and framing), and the two refuse the
+//!    same bytes alike, but for the 101 the upgrade request allows. The
+//!    handshake is not sent to hyper's client here (it would hand the
+//!    connection over, not read a second answer).
+//!
 //! Rules 1 and 3 bind corsair's *acceptances*: corsair refusing what hyper
 //! takes is allowed only for the deliberate strictness listed below.
 //! Corsair not reusing a connection that hyper reuses is always allowed
@@ -74,9 +84,10 @@
 //! Each is a deliberate strictness of `upstream::h1`, checked on the bytes
 //! corsair refused (not only on its error's kind) by [`allowed_refusal`]:
 //!
-//! - `101 Switching Protocols`: the gateway never asks for an upgrade, and
-//!   a server must not switch to a protocol the request did not name in
-//!   `Upgrade` (RFC 9110 §7.8, §15.2.2); hyper hands the 101 to its caller.
+//! - `101 Switching Protocols` to a request that asked for no upgrade (only
+//!   a WebSocket handshake does, rule 5): a server must not switch to a
+//!   protocol the request did not name in `Upgrade` (RFC 9110 §7.8,
+//!   §15.2.2); hyper hands the 101 to its caller.
 //! - A response head over 64 KiB (hyper: about 400 KiB): a bound, which
 //!   RFC 9112 §2.3 leaves to the recipient. Not reached here (inputs are at
 //!   most [`MAX_INPUT`] bytes); listed for completeness.
@@ -509,6 +520,33 @@ fn compare(which: &str, c: &Result<Answer, Refusal>, h: &Result<Answer, String>)
     }
 }
 
+/// Rule 5: the answer to a WebSocket handshake, read from `bytes` whole.
+fn upgrade_rule(bytes: &[u8]) {
+    let mut up = BytesMut::from(bytes);
+    let mut plain = BytesMut::from(bytes);
+    let upgrade = h1::parse_upgrade_response_head(&mut up, &mut Vec::new());
+    let ordinary = h1::parse_response_head(&mut plain, false, &mut Vec::new());
+    match (upgrade, ordinary) {
+        (Ok(Some(u)), _) if u.status.as_u16() == 101 => {
+            assert!(!u.keep_alive, "a 101 lets the connection be reused");
+            assert_eq!(u.framing, Framing::Empty, "a 101 with a body");
+        }
+        (Ok(Some(u)), Ok(Some(o))) => {
+            assert!(!u.keep_alive, "an upgrade request's connection is reused after {}", u.status);
+            assert_eq!((u.status, u.version, u.framing), (o.status, o.version, o.framing));
+            assert_eq!(fields(&u.headers), fields(&o.headers));
+            assert_eq!(up, plain, "the two read different lengths");
+        }
+        (Ok(None), Ok(None)) | (Err(_), Err(_)) => {}
+        // The ordinary reader refuses a 101 that the upgrade reader takes
+        // before the final head; anything else is a disagreement.
+        (u, Err(ProtoError::UnexpectedUpgrade)) => {
+            assert!(!matches!(u, Ok(Some(ref h)) if h.keep_alive), "{u:?}");
+        }
+        (u, o) => panic!("an upgrade answer is read as {u:?}, the same bytes otherwise as {o:?}"),
+    }
+}
+
 /// `H1_DIFFERENTIAL_SHOW=1`: print both runs (to read what an input does).
 static SHOW: std::sync::LazyLock<bool> =
     std::sync::LazyLock::new(|| std::env::var_os("H1_DIFFERENTIAL_SHOW").is_some());
@@ -536,6 +574,7 @@ fuzz_target!(|data: &[u8]| {
         }
     }
 
+    upgrade_rule(first);
     compare("first", &c.first, &h.first);
     if c.reused {
         assert!(

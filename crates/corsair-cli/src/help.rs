@@ -46,6 +46,13 @@ origin, the method or a header was refused), check asks again as a browser could
 safe requests only (a GET from the same origin, the preflight with the method alone and
 with each header alone), and names every refused item with its fix.
 
+WebSockets (a ws:// or wss:// URL, or --websocket): browsers make no CORS check on them,
+so check asks the server's own Origin check: one handshake (a GET with Upgrade:
+websocket), closed at once after a 101 without a message; when it is refused, one more
+without Origin tells a refused origin from a URL that takes no WebSocket. With --policy,
+the config decides as the gateway does (no Origin, the URL's own origin, or an origin the
+covering policy allows).
+
 Examples:
   corsair check https://api.example.com/items --origin https://app.example.com
   corsair check https://api.example.com/items --origin https://app.example.com \\
@@ -53,6 +60,8 @@ Examples:
   corsair check https://api.example.com/items --origin https://app.example.com --method DELETE --send
   corsair check https://api.example.com/items --origin https://app.example.com --policy corsair.toml
   corsair check --har session.har --format json
+  corsair check wss://api.example.com/live --origin https://app.example.com
+  corsair check wss://api.example.com/live --origin https://evil.example --policy corsair.toml
 
 Exit codes:
   0  allowed (without --send, for a method other than GET/HEAD: the preflight allows it,
@@ -92,6 +101,9 @@ with a carriage return in its Origin (to see whether it is reflected into a head
 one asks for a path that does not exist (to see whether error responses carry CORS
 headers). The OPTIONS preflights ask, from an untrusted and from a trusted origin, for a
 made-up method (CORSAIRPROBE) and headers, for GET alone, and for private network access.
+Three GETs are WebSocket handshakes (Upgrade: websocket), from a trusted origin, an
+arbitrary one and null, each closed at once after a 101 without a message: an endpoint
+that accepts them from any origin is open to Cross-Site WebSocket Hijacking.
 
 Examples:
   corsair audit https://api.example.com/me

@@ -25,6 +25,7 @@ mod help;
 mod report;
 mod serve;
 mod validate;
+mod wsprobe;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -122,6 +123,10 @@ pub struct CheckArgs {
     /// Decide offline against this corsair config file instead of the network.
     #[arg(long)]
     pub policy: Option<PathBuf>,
+    /// Check a WebSocket from the origin instead of a fetch (implied by a ws:// or wss://
+    /// URL): one handshake, closed at once; with --policy, the gateway's Origin check.
+    #[arg(long, conflicts_with_all = ["method", "headers", "body_type", "credentials", "send"])]
+    pub websocket: bool,
     /// Also send the actual request when its method is not GET or HEAD (it may change
     /// state on the server); without it, check stops after the preflight.
     #[arg(long)]

@@ -41,6 +41,8 @@
 //! - [`upstream`]: the HTTP/1.1 codec, pool and exchange for `http://`
 //!   upstreams, the hyper-based client for `https://` ones, the built-in
 //!   echo service, and the project's one TLS client configuration;
+//! - [`websocket`]: what a WebSocket handshake must be, whose origin may
+//!   open one, and the tunnel behind it;
 //! - `ops`: the admin listener (`/healthz`, `/metrics`), the metrics and
 //!   config reload;
 //! - `runtime`: [`Gateway`], the worker threads, signals and the drain.
@@ -54,6 +56,7 @@ mod proxy;
 mod runtime;
 mod state;
 pub mod upstream;
+pub mod websocket;
 
 pub use config::{Config, ConfigFileError, Limits, Problem, RoutedPolicy, Tls, Upstream, BUILTIN_ECHO, DEFAULT_CONFIG};
 pub use runtime::{Bound, Gateway, Handle, Options, Overrides, StartError};

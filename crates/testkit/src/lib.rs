@@ -21,6 +21,8 @@
 //!   child process handed an already-bound listener by socket activation
 //!   (so it is reachable the moment it is spawned; no log is read to learn
 //!   its address).
+//! - [`websocket`]: a minimal WebSocket client and a test upstream that
+//!   records every handshake it receives.
 #![warn(missing_docs)]
 
 pub mod cli;
@@ -28,6 +30,7 @@ pub mod client;
 pub mod gateway;
 pub mod raw;
 pub mod upstream;
+pub mod websocket;
 
 use std::future::Future;
 use std::path::PathBuf;

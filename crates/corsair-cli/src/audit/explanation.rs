@@ -224,6 +224,25 @@ pub(crate) fn explain(id: Id, e: &Evidence<'_>) -> Explanation {
              development needs them, allow them only in a development configuration."
                 .to_owned(),
         ),
+        Id::WebsocketAnyOrigin | Id::WebsocketNullOrigin => {
+            let who = if id == Id::WebsocketNullOrigin {
+                "with `Origin: null` (which any page can get: a sandboxed iframe, a `data:` URL)".to_owned()
+            } else {
+                format!("from the arbitrary origin `{o}`")
+            };
+            (
+                format!(
+                    "The server accepted a WebSocket handshake {who} (101). Browsers make no \
+                     CORS check on WebSockets and send the victim's cookies with the handshake, so any \
+                     page the victim visits can open this socket as the victim and read and write on it \
+                     (Cross-Site WebSocket Hijacking)."
+                ),
+                "check the handshake's Origin against an allow-list of full origins and answer 403 to \
+                 any other (RFC 6455 §10.2); a corsair gateway in front does it with the covering \
+                 policy's allow_origins."
+                    .to_owned(),
+            )
+        }
         // These classes are explained from what their analysis found (see the functions
         // below); this text is never the one reported for them.
         _ => (

@@ -19,6 +19,7 @@
 //! | `crlf-in-origin` (a carriage return reflected into a response header) | | always | |
 //! | `private-network-header` | | granted to an untrusted origin | otherwise (a leftover Chrome ignores) |
 //! | `invalid-allow-origin`, `multiple-allow-origin`, `error-without-cors`, `preflight-disagrees` (breakage: browsers refuse these responses) | | | always |
+//! | `websocket-any-origin`, `websocket-null-origin` (a WebSocket opened from any site or a sandboxed page: browsers send the cookies and make no CORS check) | always | | |
 //!
 //! The rule: high when credentials come along or an attacker can obtain the origin, lower
 //! otherwise. One refinement: `*` with credentials never actually sends credentials
@@ -66,6 +67,8 @@ pub(crate) enum Id {
     MultipleAllowOrigin,
     ErrorWithoutCors,
     PreflightDisagrees,
+    WebsocketAnyOrigin,
+    WebsocketNullOrigin,
 }
 
 impl Id {
@@ -93,11 +96,13 @@ impl Id {
             Id::MultipleAllowOrigin => "multiple-allow-origin",
             Id::ErrorWithoutCors => "error-without-cors",
             Id::PreflightDisagrees => "preflight-disagrees",
+            Id::WebsocketAnyOrigin => "websocket-any-origin",
+            Id::WebsocketNullOrigin => "websocket-null-origin",
         }
     }
 
     /// Every id, in report order.
-    pub(crate) const ALL: [Id; 21] = [
+    pub(crate) const ALL: [Id; 23] = [
         Id::ReflectAnyOrigin,
         Id::NullOrigin,
         Id::PrefixMatch,
@@ -119,6 +124,8 @@ impl Id {
         Id::MultipleAllowOrigin,
         Id::ErrorWithoutCors,
         Id::PreflightDisagrees,
+        Id::WebsocketAnyOrigin,
+        Id::WebsocketNullOrigin,
     ];
 
     /// What is probed for this class (a clean report lists it).
@@ -145,6 +152,8 @@ impl Id {
             Id::MultipleAllowOrigin => "every answer: several ACAO values",
             Id::ErrorWithoutCors => "GET of a path that does not exist, from a trusted origin",
             Id::PreflightDisagrees => "OPTIONS for GET alone from a trusted origin, against its actual GET",
+            Id::WebsocketAnyOrigin => "a WebSocket handshake (closed at once) from an arbitrary origin",
+            Id::WebsocketNullOrigin => "a WebSocket handshake (closed at once) with `Origin: null`",
         }
     }
 

@@ -87,6 +87,18 @@ pub(crate) async fn send_all(
 async fn send_probe(client: &Client, url: &str, probe: &Probe) -> Result<Observed, String> {
     let headers = probe.headers()?;
     let url = probe.url(url);
+    if matches!(probe.kind, ProbeKind::WebSocketBaseline | ProbeKind::WebSocket(_)) {
+        let url = crate::wsprobe::http_url(&url)?;
+        let a = crate::wsprobe::handshake(&url, Some(&probe.origin), REQUEST_TIMEOUT).await?;
+        if a.status == 101 && !a.accepted {
+            return Err("101 without a valid WebSocket acceptance (browsers fail it)".to_owned());
+        }
+        return Ok(Observed {
+            status: a.status,
+            headers: a.headers,
+            raw: None,
+        });
+    }
     if probe.kind == ProbeKind::Crlf {
         let lines: Vec<(&str, Vec<u8>)> = headers
             .iter()

@@ -19,6 +19,8 @@
 //! - [`simulation`]: the browser's algorithm, step by step;
 //! - [`cause`]: which part of a refused preflight the server refuses;
 //! - [`har`]: the requests of a HAR export;
+//! - [`websocket`]: a WebSocket from the origin (`ws://`, `wss://` or
+//!   `--websocket`): the server's Origin check, which CORS does not make;
 //! - [`report`]: the typed JSON report (its schema is documented there) and the text.
 //!
 //! Exit status: 0 allowed, 1 blocked, 2 error (bad arguments, unreachable URL).
@@ -30,6 +32,7 @@ mod har;
 pub(crate) mod report;
 pub(crate) mod responders;
 pub(crate) mod simulation;
+mod websocket;
 
 use std::process::ExitCode;
 
@@ -61,6 +64,9 @@ impl CheckError {
 pub fn run(args: CheckArgs) -> ExitCode {
     if let Some(har) = &args.har {
         return har::run(har, args.format);
+    }
+    if args.websocket || args.url.as_deref().is_some_and(crate::wsprobe::is_ws_url) {
+        return websocket::run(&args);
     }
     let format = args.format;
     match run_inner(&args) {

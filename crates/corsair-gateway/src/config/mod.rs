@@ -116,8 +116,14 @@ pub struct Limits {
     pub max_header_bytes: usize,
     /// Most client connections served at once.
     pub max_connections: usize,
-    /// How long shutdown waits for in-flight requests.
+    /// How long shutdown waits for in-flight requests (and open
+    /// WebSockets, which close earlier once idle).
     pub shutdown_grace: Duration,
+    /// The most time a WebSocket tunnel may carry no byte either way; then
+    /// it is closed.
+    pub websocket_idle_timeout: Duration,
+    /// The most time a WebSocket tunnel stays open; then it is closed.
+    pub websocket_max_duration: Duration,
 }
 
 impl Default for Limits {
@@ -129,6 +135,12 @@ impl Default for Limits {
             max_header_bytes: 16 * 1024,
             max_connections: 10_000,
             shutdown_grace: Duration::from_secs(30),
+            // As nginx's proxy_read_timeout: applications keep sockets
+            // alive with pings well within it (see the README).
+            websocket_idle_timeout: Duration::from_secs(60),
+            // A day: long enough that no user notices, short enough that
+            // credentials checked at the handshake do not live forever.
+            websocket_max_duration: Duration::from_secs(86_400),
         }
     }
 }

@@ -28,7 +28,6 @@ use bytes::{Buf, Bytes, BytesMut};
 use hyper::server::conn::{http1, http2};
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use pin_project_lite::pin_project;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
@@ -38,18 +37,19 @@ use tracing::{debug, warn};
 use crate::config::Limits;
 use crate::proxy::{self, ConnCtx};
 use crate::runtime::deadline::CoarseTimer;
+use crate::runtime::drain::{Drain, Phase, Watcher};
 use crate::runtime::workers::Workers;
 use crate::state::Shared;
 
 /// The client connection preface of HTTP/2 (RFC 9113 §3.4).
 const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
-/// Accepts connections until `shutdown` resolves. Every connection is
-/// watched by `graceful`, which the caller uses to drain them.
+/// Accepts connections until `shutdown` resolves. Every connection holds a
+/// watcher of `drain`, which the caller uses to drain them.
 pub async fn accept_loop(
     listener: TcpListener,
     shared: Arc<Shared>,
-    graceful: &GracefulShutdown,
+    drain: &Drain,
     workers: &Workers,
     max_connections: usize,
     shutdown: impl Future<Output = ()>,
@@ -106,7 +106,7 @@ pub async fn accept_loop(
             }
         };
         let shared = shared.clone();
-        let watcher = graceful.watcher();
+        let watcher = drain.watcher();
         workers.spawn(move || async move {
             match TcpStream::from_std(stream) {
                 Ok(stream) => serve_connection(stream, peer, shared, watcher, permit).await,
@@ -123,12 +123,14 @@ async fn serve_connection(
     watcher: Watcher,
     _permit: OwnedSemaphorePermit,
 ) {
+    // The watcher and the permit live in the connection's context, which a
+    // WebSocket tunnel keeps after hyper has handed the connection over.
     let _open = shared.metrics.connection();
     let active = shared.active();
     let limits = active.config.limits.clone();
     let tls = active.tls.clone();
     drop(active);
-    let ctx = Arc::new(ConnCtx::new(shared.clone(), peer));
+    let ctx = Arc::new(ConnCtx::new(shared.clone(), peer, watcher, Some(_permit)));
     match (shared.listener_tls, tls) {
         // Never plain HTTP on a TLS listener (reload keeps an acceptor).
         (true, None) => {}
@@ -145,7 +147,7 @@ async fn serve_connection(
                 }
             };
             let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
-            serve_http(TokioIo::new(tls), h2, ctx, watcher, &limits).await;
+            serve_http(TokioIo::new(tls), h2, ctx, &limits).await;
         }
         (false, _) => {
             let (prefix, h2) = match tokio::time::timeout(limits.header_read_timeout, sniff(&mut stream)).await {
@@ -159,23 +161,17 @@ async fn serve_connection(
                     return;
                 }
             };
-            serve_http(
-                TokioIo::new(Rewind { prefix, inner: stream }),
-                h2,
-                ctx,
-                watcher,
-                &limits,
-            )
-            .await;
+            serve_http(TokioIo::new(Rewind { prefix, inner: stream }), h2, ctx, &limits).await;
         }
     }
 }
 
-async fn serve_http<I>(io: I, h2: bool, ctx: Arc<ConnCtx>, watcher: Watcher, limits: &Limits)
+async fn serve_http<I>(io: I, h2: bool, ctx: Arc<ConnCtx>, limits: &Limits)
 where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
     let peer = ctx.peer;
+    let mut drain = ctx.drain.clone();
     let svc = service_fn(move |req| {
         let ctx = ctx.clone();
         async move { Ok::<_, Infallible>(proxy::handle(req, ctx).await) }
@@ -188,8 +184,14 @@ where
         let activity = Arc::new(Activity::new());
         let in_flight = activity.clone();
         let inner = svc;
-        let svc = service_fn(move |req| {
+        let svc = service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
             let guard = InFlight::enter(in_flight.clone());
+            if req.method() == hyper::Method::CONNECT {
+                // A WebSocket (RFC 8441) keeps the stream, hence the
+                // connection, busy after its response: the tunnel holds this.
+                req.extensions_mut()
+                    .insert(StreamBusy(Arc::new(InFlight::enter(in_flight.clone()))));
+            }
             let fut = hyper::service::Service::call(&inner, req);
             async move {
                 let r = fut.await;
@@ -199,18 +201,31 @@ where
         });
         let mut b = http2::Builder::new(TokioExecutor::new());
         b.timer(TokioTimer::new())
-            .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX));
+            .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX))
+            // SETTINGS_ENABLE_CONNECT_PROTOCOL: WebSockets over HTTP/2
+            // (RFC 8441), served by `proxy::websocket`.
+            .enable_connect_protocol();
         let io = Tracked {
             inner: io,
             activity: activity.clone(),
         };
-        let conn = watcher.watch(b.serve_connection(io, svc));
+        let conn = b.serve_connection(io, svc);
         tokio::pin!(conn);
         let idle_limit = limits.header_read_timeout;
         let tick = (idle_limit / 4).max(Duration::from_millis(50));
+        if drain.phase() >= Phase::Draining {
+            conn.as_mut().graceful_shutdown();
+        }
         loop {
             tokio::select! {
+                biased;
                 r = &mut conn => break r,
+                p = drain.changed() => match p {
+                    Phase::Serving => {}
+                    // GOAWAY, then the streams in flight finish.
+                    Phase::Draining => conn.as_mut().graceful_shutdown(),
+                    Phase::Closing => break Ok(()),
+                },
                 _ = tokio::time::sleep(tick) => {
                     if activity.idle_for() >= idle_limit {
                         debug!(%peer, "closing an idle HTTP/2 connection");
@@ -227,7 +242,25 @@ where
         b.timer(CoarseTimer)
             .header_read_timeout(limits.header_read_timeout)
             .max_header_size(limits.max_header_bytes);
-        watcher.watch(b.serve_connection(io, svc)).await
+        // With upgrades: a WebSocket handshake's 101 hands the connection
+        // to its tunnel (`proxy::websocket`).
+        let conn = b.serve_connection(io, svc).with_upgrades();
+        tokio::pin!(conn);
+        if drain.phase() >= Phase::Draining {
+            conn.as_mut().graceful_shutdown();
+        }
+        loop {
+            tokio::select! {
+                biased;
+                r = &mut conn => break r,
+                p = drain.changed() => match p {
+                    Phase::Serving => {}
+                    // Closed after the request in flight (at once if idle).
+                    Phase::Draining => conn.as_mut().graceful_shutdown(),
+                    Phase::Closing => break Ok(()),
+                },
+            }
+        }
     };
     if let Err(e) = result {
         debug!(%peer, error = %e, "connection ended with an error");
@@ -267,6 +300,12 @@ impl Activity {
 
 /// Counts a request in flight until dropped.
 struct InFlight(Arc<Activity>);
+
+/// An HTTP/2 CONNECT stream's hold on its connection: the connection is not
+/// idle while a WebSocket tunnel on it keeps this (a request extension,
+/// taken by `proxy::websocket`).
+#[derive(Clone)]
+pub(crate) struct StreamBusy(#[allow(dead_code)] Arc<InFlight>);
 
 impl InFlight {
     fn enter(a: Arc<Activity>) -> Self {

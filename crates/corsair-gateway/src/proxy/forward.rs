@@ -134,7 +134,7 @@ fn upstream_outcome(
 }
 
 /// An error and its sources, `a: b: c`.
-fn chain(e: &dyn std::error::Error) -> String {
+pub(super) fn chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut src = e.source();
     while let Some(x) = src {

@@ -13,6 +13,7 @@ mod forward;
 pub(crate) mod headers;
 mod report_only;
 pub(crate) mod target;
+mod websocket;
 
 use std::borrow::Cow;
 use std::net::SocketAddr;
@@ -23,11 +24,13 @@ use http::header::{self, HeaderValue};
 use http::uri::PathAndQuery;
 use http::{Method, Request, Response, StatusCode, Version};
 use hyper::body::Incoming;
+use tokio::sync::OwnedSemaphorePermit;
 use tracing::info;
 
 pub use body::{empty, full, gateway_error, Body};
 
 use crate::config::{Config, RoutedPolicy};
+use crate::runtime::drain::Watcher;
 use crate::state::Shared;
 use target::{Authority, Refusal};
 
@@ -40,14 +43,27 @@ pub struct ConnCtx {
     /// The client's IP as an `X-Forwarded-For` element, formatted once per
     /// connection.
     peer_ip: HeaderValue,
+    /// The connection's view of the shutdown; with `_permit`, kept by a
+    /// WebSocket tunnel after hyper has handed the connection over, so that
+    /// the tunnel counts as an open connection for the drain and for
+    /// `limits.max_connections`.
+    pub(crate) drain: Watcher,
+    _permit: Option<OwnedSemaphorePermit>,
 }
 
 impl ConnCtx {
-    /// The context of a connection from `peer`.
-    pub fn new(shared: Arc<Shared>, peer: SocketAddr) -> Self {
+    /// The context of a connection from `peer`, holding its place in the
+    /// drain and (when limited) in `limits.max_connections`.
+    pub fn new(shared: Arc<Shared>, peer: SocketAddr, drain: Watcher, permit: Option<OwnedSemaphorePermit>) -> Self {
         let ip = peer.ip().to_canonical().to_string();
         let peer_ip = HeaderValue::from_str(&ip).unwrap_or(HeaderValue::from_static("unknown"));
-        Self { shared, peer, peer_ip }
+        Self {
+            shared,
+            peer,
+            peer_ip,
+            drain,
+            _permit: permit,
+        }
     }
 
     fn scheme(&self) -> &'static str {
@@ -79,10 +95,13 @@ pub(crate) struct Resolved {
     target: Option<PathAndQuery>,
 }
 
-async fn serve(req: Request<Incoming>, ctx: &ConnCtx) -> Response<Body> {
+async fn serve(req: Request<Incoming>, ctx: &Arc<ConnCtx>) -> Response<Body> {
     // One snapshot of the config for the whole request.
     let active = ctx.shared.active();
     let cfg = &*active.config;
+    if let Some(kind) = websocket::recognise(&req) {
+        return websocket::serve(req, kind, ctx, &active).await;
+    }
     if req.method() == Method::CONNECT {
         return gateway_error(StatusCode::METHOD_NOT_ALLOWED, "corsair: CONNECT is not supported\n");
     }

@@ -16,6 +16,7 @@
 //! on it, the connections on the workers.
 
 pub(crate) mod deadline;
+pub(crate) mod drain;
 pub(crate) mod signals;
 pub(crate) mod workers;
 
@@ -25,7 +26,6 @@ use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tracing::instrument::WithSubscriber;
 use tracing::{info, warn};
@@ -374,7 +374,7 @@ impl Bound {
             )
         });
 
-        let graceful = GracefulShutdown::new();
+        let drain = drain::Drain::default();
         let stop = async {
             tokio::select! {
                 () = shutdown => info!("shutdown requested"),
@@ -382,7 +382,7 @@ impl Bound {
             }
         };
         let max_connections = shared.active().config.limits.max_connections;
-        listener::accept_loop(listener, shared.clone(), &graceful, &workers, max_connections, stop).await;
+        listener::accept_loop(listener, shared.clone(), &drain, &workers, max_connections, stop).await;
 
         // The listener is closed (dropped by the accept loop); drain.
         shared.draining.store(true, Ordering::SeqCst);
@@ -392,23 +392,32 @@ impl Bound {
         let grace = shared.active().config.limits.shutdown_grace;
         info!(
             open_connections = shared.metrics.open_connections(),
+            open_websockets = shared.metrics.websocket.open(),
             grace_s = grace.as_secs(),
             "shutting down: draining in-flight requests"
         );
+        drain.start();
         tokio::select! {
-            drained = tokio::time::timeout(grace, graceful.shutdown()) => match drained {
+            drained = tokio::time::timeout(grace, drain.finished()) => match drained {
                 Ok(()) => info!("drained; bye"),
                 Err(_) => warn!(
                     open_connections = shared.metrics.open_connections(),
+                    open_websockets = shared.metrics.websocket.open(),
                     "shutdown grace elapsed; closing the remaining connections"
                 ),
             },
             name = next_signal(&mut stop_signals) => warn!(
                 signal = name,
                 open_connections = shared.metrics.open_connections(),
+                open_websockets = shared.metrics.websocket.open(),
                 "second signal: closing the remaining connections now"
             ),
         }
+        // Whatever is left closes now (the WebSocket tunnels count their
+        // close); what has not closed within CLOSE_WAIT is dropped with its
+        // worker.
+        drain.close_now();
+        let _ = tokio::time::timeout(CLOSE_WAIT, drain.finished()).await;
         if let Some(t) = admin_task {
             t.abort();
         }
@@ -417,6 +426,10 @@ impl Bound {
         let _ = tokio::task::spawn_blocking(move || drop(workers)).await;
     }
 }
+
+/// How long the connections left at the end of the drain get to close
+/// once told to (each is one task on a worker, closing its sockets).
+const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// The next shutdown signal, or never without signal handling.
 async fn next_signal(s: &mut Option<signals::Shutdown>) -> &'static str {

@@ -91,6 +91,21 @@ pub(super) async fn exchange(
     writer: &mut Writer,
     head_request: bool,
 ) -> Result<h1::ResponseHead, SendError> {
+    exchange_with(conn, writer, head_request, false).await
+}
+
+/// [`exchange`] for a request that asks for an upgrade: a 101 is a final
+/// answer ([`h1::parse_upgrade_response_head`]).
+pub(super) async fn exchange_upgrade(conn: &mut Conn, writer: &mut Writer) -> Result<h1::ResponseHead, SendError> {
+    exchange_with(conn, writer, false, true).await
+}
+
+async fn exchange_with(
+    conn: &mut Conn,
+    writer: &mut Writer,
+    head_request: bool,
+    upgrade: bool,
+) -> Result<h1::ResponseHead, SendError> {
     let mut write_error = None;
     poll_fn(|cx| {
         if !writer.finished {
@@ -107,7 +122,12 @@ pub(super) async fn exchange(
             }
         }
         loop {
-            match h1::parse_response_head(&mut conn.rbuf, head_request, &mut conn.fields) {
+            let parsed = if upgrade {
+                h1::parse_upgrade_response_head(&mut conn.rbuf, &mut conn.fields)
+            } else {
+                h1::parse_response_head(&mut conn.rbuf, head_request, &mut conn.fields)
+            };
+            match parsed {
                 Ok(Some(head)) => return Poll::Ready(Ok(head)),
                 Ok(None) => {}
                 Err(e) => return Poll::Ready(Err(SendError::Protocol(e))),

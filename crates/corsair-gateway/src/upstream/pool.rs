@@ -84,9 +84,9 @@ impl Shard {
 
 /// A pool of HTTP/1.1 connections to one upstream.
 pub struct Http1Pool {
-    endpoint: Endpoint,
+    pub(super) endpoint: Endpoint,
     /// The `Host` header sent upstream (the upstream URL's authority).
-    host: HeaderValue,
+    pub(super) host: HeaderValue,
     /// One stack of idle connections per worker.
     shards: Box<[Arc<Shard>]>,
 }
@@ -192,7 +192,7 @@ impl Http1Pool {
         }
     }
 
-    fn response(
+    pub(super) fn response(
         &self,
         conn: Conn,
         writer: Writer,

@@ -5,6 +5,7 @@
 mod headers;
 mod preflights;
 mod response;
+mod websocket;
 
 use std::collections::BTreeSet;
 
@@ -79,6 +80,7 @@ pub(crate) fn analyze(target: &Origin, probes: &[Probe], results: &[Option<Obser
     findings.extend(headers::crlf(&done));
     findings.extend(headers::private_network(target, &done));
     findings.extend(headers::invalid_or_multiple(target, &done));
+    findings.extend(websocket::opened(target, &done));
     rank(&mut findings);
     findings
 }
@@ -150,7 +152,7 @@ fn missing_vary(target: &Origin, done: &[Done<'_>]) -> Option<Finding> {
 /// Notes on the baseline responses (the trusted origins'): a redirect, which the audit
 /// does not follow, and a trusted origin the server does not grant.
 pub(crate) fn baseline_notes(probes: &[Probe], results: &[Option<Observed>]) -> Vec<String> {
-    let mut notes = Vec::new();
+    let mut notes = websocket::notes(probes, results);
     for (probe, obs) in probes.iter().zip(results) {
         let (ProbeKind::Baseline, Some(obs)) = (probe.kind, obs) else {
             continue;

@@ -12,7 +12,9 @@
 //! actual response?), one asking for private network access (a leftover
 //! `Access-Control-Allow-Private-Network`?), a `GET` of a path that does not exist (do
 //! error responses carry CORS headers?), and a `GET` sent over a connection of its own
-//! whose `Origin` holds a carriage return (is it reflected into a header?).
+//! whose `Origin` holds a carriage return (is it reflected into a header?). Last, three
+//! WebSocket handshakes (a `GET` with `Upgrade: websocket`, closed at once after a 101):
+//! from the first trusted origin, from an arbitrary one and with `null`.
 
 use std::collections::BTreeSet;
 
@@ -101,6 +103,10 @@ pub(crate) enum ProbeKind {
     Missing,
     /// `GET` whose `Origin` holds a carriage return, sent over a raw connection.
     Crlf,
+    /// A WebSocket handshake from a trusted origin: does the URL take WebSockets?
+    WebSocketBaseline,
+    /// A WebSocket handshake from an origin the server should refuse.
+    WebSocket(Id),
 }
 
 /// One request to send.
@@ -141,12 +147,17 @@ impl Probe {
             ProbeKind::PrivateNetwork => Id::PrivateNetworkHeader,
             ProbeKind::Missing => Id::ErrorWithoutCors,
             ProbeKind::Crlf => Id::CrlfInOrigin,
+            ProbeKind::WebSocketBaseline => return None,
+            ProbeKind::WebSocket(id) => id,
         })
     }
 
     /// The name of what the probe tests: `baseline` or the id of the finding it looks for.
     pub(crate) fn class(&self) -> &'static str {
-        self.id().map_or("baseline", Id::as_str)
+        match self.kind {
+            ProbeKind::WebSocketBaseline => "websocket-baseline",
+            _ => self.id().map_or("baseline", Id::as_str),
+        }
     }
 
     /// The URL the probe asks for: the audited one, or a path under it that does not exist.
@@ -197,6 +208,15 @@ impl Probe {
                 headers.push((
                     corsair::ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK,
                     HeaderValue::from_static("true"),
+                ));
+            }
+            ProbeKind::WebSocketBaseline | ProbeKind::WebSocket(_) => {
+                // The key is made when the handshake is sent (`wsprobe`).
+                headers.push((header::UPGRADE, HeaderValue::from_static("websocket")));
+                headers.push((header::CONNECTION, HeaderValue::from_static("Upgrade")));
+                headers.push((
+                    header::SEC_WEBSOCKET_VERSION,
+                    HeaderValue::from_static(corsair_gateway::websocket::VERSION),
                 ));
             }
             _ => headers.push((header::CACHE_CONTROL, HeaderValue::from_static("no-cache"))),
@@ -324,6 +344,19 @@ pub(crate) fn derive_probes(trusted: &[Origin]) -> Vec<Probe> {
         push(ProbeKind::Missing, o, None);
     }
     push(ProbeKind::Crlf, ARBITRARY_ORIGIN.to_owned(), None);
+    // WebSocket handshakes (each closed at once): browsers send them with the
+    // user's cookies from any page and make no CORS check, so only the
+    // server's Origin check stands in the way (Cross-Site WebSocket
+    // Hijacking). The trusted one tells whether the URL takes WebSockets.
+    if let Some(t) = trusted.first() {
+        push(ProbeKind::WebSocketBaseline, t.serialize(), None);
+    }
+    push(
+        ProbeKind::WebSocket(Id::WebsocketAnyOrigin),
+        ARBITRARY_ORIGIN.to_owned(),
+        None,
+    );
+    push(ProbeKind::WebSocket(Id::WebsocketNullOrigin), "null".to_owned(), None);
     probes
 }
 

@@ -37,6 +37,8 @@ const LIMITS_KEYS: &[&str] = &[
     "max_header_bytes",
     "max_connections",
     "shutdown_grace",
+    "websocket_idle_timeout",
+    "websocket_max_duration",
 ];
 const PATHS_KEYS: &[&str] = &["merge_slashes", "encoded_slashes", "semicolons", "case_sensitive"];
 /// The keys of a `[[policy]]` table.
@@ -97,6 +99,8 @@ pub(super) struct LimitsTable {
     pub(super) max_header_bytes: Option<i64>,
     pub(super) max_connections: Option<i64>,
     pub(super) shutdown_grace: Option<i64>,
+    pub(super) websocket_idle_timeout: Option<i64>,
+    pub(super) websocket_max_duration: Option<i64>,
 }
 
 /// `[paths]`.
@@ -361,6 +365,8 @@ impl Reader {
                 "max_header_bytes" => &mut l.max_header_bytes,
                 "max_connections" => &mut l.max_connections,
                 "shutdown_grace" => &mut l.shutdown_grace,
+                "websocket_idle_timeout" => &mut l.websocket_idle_timeout,
+                "websocket_max_duration" => &mut l.websocket_max_duration,
                 _ => continue,
             };
             *slot = self.integer(&join("limits", name), item);

@@ -15,6 +15,9 @@ use super::super::{
 };
 use super::read::FileConfig;
 
+/// The largest `limits.websocket_max_duration`: 30 days.
+const MAX_WEBSOCKET_DURATION: u64 = 30 * 86_400;
+
 /// Validates the values of a file read without error, or collects every
 /// problem (keys in the index form, `policy[0].…`).
 pub(super) fn validate(raw: FileConfig, file: &str, base: Option<&Path>) -> (Option<Config>, Vec<Problem>) {
@@ -130,6 +133,18 @@ pub(super) fn validate(raw: FileConfig, file: &str, base: Option<&Path>) -> (Opt
         l.shutdown_grace,
         3600,
         &mut limits.shutdown_grace,
+    );
+    secs(
+        "limits.websocket_idle_timeout",
+        l.websocket_idle_timeout,
+        86_400,
+        &mut limits.websocket_idle_timeout,
+    );
+    secs(
+        "limits.websocket_max_duration",
+        l.websocket_max_duration,
+        MAX_WEBSOCKET_DURATION,
+        &mut limits.websocket_max_duration,
     );
     if let Some(v) = l.max_header_bytes {
         match usize::try_from(v) {

@@ -21,6 +21,8 @@ use crate::proxy::target::Refusal;
 
 use crate::runtime::workers;
 
+pub mod websocket;
+
 /// Copies of each per-worker counter set; worker `i` writes copy `i %
 /// SHARDS` (workers beyond that share).
 const SHARDS: usize = 8;
@@ -177,6 +179,8 @@ pub struct Metrics {
     reloads_refused: AtomicU64,
     refused: [AtomicU64; Refusal::ALL.len()],
     read_timeouts: Arc<AtomicU64>,
+    /// The WebSocket counters.
+    pub websocket: websocket::WebSocketCounters,
 }
 
 /// Why the upstream failed.
@@ -454,6 +458,7 @@ impl Metrics {
             "corsair_config_reloads_total{{result=\"refused\"}} {}",
             self.reloads_refused.load(Relaxed)
         );
+        self.websocket.render(&mut out);
         header(&mut out, "corsair_draining", "gauge", "1 while shutting down.");
         let _ = writeln!(out, "corsair_draining {}", u8::from(draining));
         out

@@ -44,7 +44,8 @@ pub enum ProtoError {
     HeadTooLarge,
     /// A field name or value that `http` refuses.
     BadField,
-    /// `101 Switching Protocols`: the gateway never asks for an upgrade.
+    /// `101 Switching Protocols` to a request that asked for no upgrade
+    /// (only a WebSocket handshake does; see [`parse_upgrade_response_head`]).
     UnexpectedUpgrade,
     /// A `Content-Length` that is not one decimal length.
     BadContentLength,
@@ -173,6 +174,37 @@ pub fn parse_response_head(
     head_request: bool,
     fields: &mut Vec<[u32; 4]>,
 ) -> Result<Option<ResponseHead>, ProtoError> {
+    parse_head(buf, head_request, false, fields)
+}
+
+/// [`parse_response_head`] for a request that asked for an upgrade
+/// (`Upgrade: websocket`, RFC 9110 §7.8): `101 Switching Protocols` is a
+/// final answer here, whose head ends the HTTP/1.1 part of the connection
+/// (what follows it in `buf` belongs to the new protocol). Whatever the
+/// answer, the connection never carries another request: `keep_alive` is
+/// always false (a 101's connection becomes the tunnel; after any other
+/// answer, an upgrade request's connection is closed rather than returned
+/// to the pool).
+pub fn parse_upgrade_response_head(
+    buf: &mut BytesMut,
+    fields: &mut Vec<[u32; 4]>,
+) -> Result<Option<ResponseHead>, ProtoError> {
+    let head = parse_head(buf, false, true, fields)?;
+    Ok(head.map(|mut h| {
+        h.keep_alive = false;
+        if h.status == StatusCode::SWITCHING_PROTOCOLS {
+            h.framing = Framing::Empty;
+        }
+        h
+    }))
+}
+
+fn parse_head(
+    buf: &mut BytesMut,
+    head_request: bool,
+    upgrade: bool,
+    fields: &mut Vec<[u32; 4]>,
+) -> Result<Option<ResponseHead>, ProtoError> {
     loop {
         if buf.is_empty() {
             return Ok(None);
@@ -216,7 +248,7 @@ pub fn parse_response_head(
             }
             (len, code, version, res.headers.len())
         };
-        if (100..200).contains(&code) {
+        if (100..200).contains(&code) && !(code == 101 && upgrade) {
             if code == 101 {
                 return Err(ProtoError::UnexpectedUpgrade);
             }

@@ -327,3 +327,56 @@ fn a_transfer_encoding_outside_visible_ascii_is_refused() {
         Ok(Framing::Empty)
     );
 }
+
+#[test]
+fn a_101_is_final_only_for_an_upgrade_request_and_never_reused() {
+    let raw = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+               Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\nframe!";
+    // Without an upgrade request: refused, as before.
+    assert_eq!(head(raw, false).unwrap_err(), ProtoError::UnexpectedUpgrade);
+    // With one: the final head; the frame behind it stays in the buffer.
+    let mut buf = BytesMut::from(raw);
+    let h = parse_upgrade_response_head(&mut buf, &mut Vec::new()).unwrap().unwrap();
+    assert_eq!(h.status, StatusCode::SWITCHING_PROTOCOLS);
+    assert_eq!(h.framing, Framing::Empty);
+    assert!(!h.keep_alive);
+    assert_eq!(&buf[..], b"frame!");
+    // Cut anywhere in the head: not complete yet, nothing consumed.
+    let head_len = raw.len() - 6;
+    for cut in 0..head_len {
+        let mut buf = BytesMut::from(&raw[..cut]);
+        assert!(
+            parse_upgrade_response_head(&mut buf, &mut Vec::new())
+                .unwrap()
+                .is_none(),
+            "cut {cut}"
+        );
+        assert_eq!(buf.len(), cut);
+    }
+    // A 100 Continue before it is skipped; a 101 advertising a body has none.
+    let mut buf = BytesMut::from(
+        "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 101 Switching Protocols\r\nContent-Length: 5\r\n\r\nframe",
+    );
+    let h = parse_upgrade_response_head(&mut buf, &mut Vec::new()).unwrap().unwrap();
+    assert_eq!((h.status.as_u16(), h.framing), (101, Framing::Empty));
+    assert_eq!(&buf[..], b"frame");
+}
+
+#[test]
+fn a_declined_upgrade_is_an_ordinary_answer_whose_connection_is_not_reused() {
+    let raw = "HTTP/1.1 403 Forbidden\r\nContent-Length: 3\r\n\r\nno!";
+    let mut buf = BytesMut::from(raw);
+    let h = parse_upgrade_response_head(&mut buf, &mut Vec::new()).unwrap().unwrap();
+    assert_eq!(
+        (h.status.as_u16(), h.framing, h.keep_alive),
+        (403, Framing::Length(3), false)
+    );
+    // The same head without the upgrade: reusable.
+    assert!(head(raw, false).unwrap().unwrap().keep_alive);
+    // Framing errors are the same errors.
+    let mut bad = BytesMut::from("HTTP/1.1 400 Bad\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n");
+    assert_eq!(
+        parse_upgrade_response_head(&mut bad, &mut Vec::new()).unwrap_err(),
+        ProtoError::LengthAndTransferEncoding
+    );
+}
