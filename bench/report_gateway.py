@@ -5,7 +5,7 @@ server pinned (the verdict, bench/pinned.py) and requests/s unpinned
 section shares."""
 import json, os
 
-from stats import Ratio, fmt_mb, fmt_ms, median, ratio_verdict, ratios
+from stats import Ratio, fmt_mb, fmt_ms, median, ratio_verdict, ratios, rounds
 
 CPU_TARGET = 1.0
 
@@ -70,15 +70,18 @@ def pinned_section(res):
         w(f"Not measured: {g['skipped']}.\n")
         return L, V, chart
     gw = summarize(g)
+    affinity = ", ".join(f"{k} {'/'.join(v)}" for k, v in g["affinity"].items())
     w(f"The server under test alone on CPU {g['server_cpu']} (`taskset -c {g['server_cpu']}`), one worker "
       f"(corsair `workers = 1`, nginx `worker_processes 1`); wrk (`-t{g['threads']} -c{g['conns']} "
       f"-d{g['duration_s']}s`) and the upstream (one worker thread) on CPU {g['client_cpu']}. CPU per request: "
       "utime + stime of all the server's threads (nginx: master + worker) from `/proc/PID/stat` over the run, "
       "divided by the requests wrk completed; the upstream shares wrk's core, so it takes nothing from the "
-      f"server's core and adds nothing to its time. {g['rounds']} rounds, corsair and nginx back to back in each "
+      f"server's core and adds nothing to its time. {rounds(g['rounds'])}, corsair and nginx back to back in each "
       "(order reversed every other round); the ratio is taken round by round and the brackets give a "
       "distribution-free confidence interval for its median (order statistics; with up to 8 rounds, the full range of the "
-      f"per-round ratios). Threads' allowed CPUs, read from `/proc`: {', '.join(f'{k} {v}' for k, v in g['affinity'].items())}."
+      f"per-round ratios). The CPUs each process's threads may run on, read from `/proc`: "
+      f"{affinity}. *connections per run*: the client "
+      "connections each server accepted during the run (wrk opens one more than `-c`)."
       " *sched*: the threads' on-CPU time from `/proc/PID/task/*/schedstat`, a cross-check of utime + stime "
       "that does not depend on the clock tick.\n")
     w("| workload | target | CPU per request | user | system | sched | req/s | p99 | connections per run |")
@@ -109,7 +112,7 @@ def plain_section(res, nproc):
     w = L.append
     w("## 4. Plaintext HTTP/1.1, unpinned: requests/s (information)\n")
     w(f"wrk on loopback, `-t{g['threads']} -c{g['conns']} -d{g['duration_s']}s --latency`, "
-      f"{g['rounds']} rounds; in each round every workload runs on "
+      f"{rounds(g['rounds'])}; in each round every workload runs on "
       f"{' → '.join(next(iter(g['results'].values())).keys())} "
       "(reversed order on even rounds) so the machine's drift hits all of them alike; the servers and wrk share "
       "the machine's cores, each gateway with its default workers (one per core). The tables show the median of "

@@ -4,7 +4,7 @@ HTTP/2 (bench/tls.py)."""
 import json, os
 
 from report_gateway import conns_cell, paired, raw_rounds, summarize
-from stats import fmt_mb, fmt_ms, mark, median, ratio_verdict
+from stats import fmt_mb, fmt_ms, mark, median, ratio_verdict, rounds
 
 RPS_TARGET, P99_TARGET, RSS_TARGET_MB = 1.0, 1.0, 20
 VERDICT_WORKLOADS = ("actual", "preflight", "mixed")
@@ -25,7 +25,7 @@ def section(res):
       f"`[tls]` and nginx with `listen … ssl http2`, the same self-signed certificate ({g['tls']['key']}, made with "
       f"openssl for the run); negotiated {g['tls'].get('protocol')}, {g['tls'].get('cipher')}, key exchange "
       f"{g['tls'].get('temp_key')}, ALPN h2 (checked on every run). Same policy and upstream as section 4; each "
-      f"gateway with its default workers (one per core), sharing the machine with h2load. {g['rounds']} rounds, "
+      f"gateway with its default workers (one per core), sharing the machine with h2load. {rounds(g['rounds'])}, "
       "corsair and nginx back to back in each (order reversed every other round). Configs: "
       "`bench/results/corsair-tls.toml`, `bench/results/nginx-tls.conf`.\n")
     w(f"Workloads: **preflight** and **actual** as in section 4, {g['duration_s']} s each. **mixed**: section 4's "
@@ -86,7 +86,7 @@ def section(res):
               f"| {fmt_ms(median([r['ttfb_mean_us'] for r in rs if r.get('ttfb_mean_us') is not None]))} |")
         cpc = paired(ts, "cpu_us_per_conn")
         w(f"\nCPU per connection, corsair / nginx, paired: {cpc.fmt()}. h2load shares the cores with the server, "
-          "and a handshake costs the client about as much as the server (*h2load CPU* above): churn's req/s and "
+          "and a handshake costs the client as much CPU as the server or more (*h2load CPU* above): churn's req/s and "
           "handshakes/s depend on both, and the server's CPU per connection is the figure that compares the "
           "gateways.\n")
         for c in chart:

@@ -95,3 +95,7 @@ def fmt_ms(us):
 
 def fmt_mb(kb):
     return "—" if not kb else f"{kb / 1024:.1f} MB"
+
+
+def rounds(n):
+    return f"{n} round" + ("" if n == 1 else "s")

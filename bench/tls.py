@@ -105,18 +105,21 @@ def mixed(target, per_conn, tmp):
         cmd = h2load.command(target.port, headers, c, STREAMS, log, requests=c * per_conn, paths=paths,
                              data=body if data else None)
         jobs.append((cmd, log))
-    outs = [None] * len(jobs)
+    outs, errors = [None] * len(jobs), []
 
     def go(i):
-        outs[i] = h2load.run(jobs[i][0])
+        try:
+            outs[i] = h2load.run(jobs[i][0])
+        except SystemExit as e:  # a thread would swallow it
+            errors.append(str(e))
     with s.Measure(target) as m:
         threads = [threading.Thread(target=go, args=(i,)) for i in range(len(jobs))]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
-    if any(o is None for o in outs):
-        raise SystemExit(f"mixed on {target.name}: an h2load process failed")
+    if errors or any(o is None for o in outs):
+        raise SystemExit(f"mixed on {target.name}: " + "\n".join(errors))
     durs, failed, first, last = h2load.read_logs([log for _, log in jobs])
     for _, log in jobs:
         os.remove(log)
@@ -131,15 +134,18 @@ def mixed(target, per_conn, tmp):
 
 def churn(target, tmp):
     """CHURN_LOOPS loops of short h2load runs for DURATION seconds."""
-    runs, lock = [], threading.Lock()
+    runs, errors, lock = [], [], threading.Lock()
     logs = [os.path.join(tmp, f"{target.name}.churn{i}.tsv") for i in range(CHURN_LOOPS)]
     n = CHURN_CONNS * CHURN_REQS
 
     def loop(i, deadline):
-        while time.monotonic() < deadline:
-            r = h2load.run(h2load.command(target.port, ACTUAL, CHURN_CONNS, 1, logs[i], requests=n))
-            with lock:
-                runs.append(r)
+        try:
+            while time.monotonic() < deadline:
+                r = h2load.run(h2load.command(target.port, ACTUAL, CHURN_CONNS, 1, logs[i], requests=n))
+                with lock:
+                    runs.append(r)
+        except SystemExit as e:  # a thread would swallow it
+            errors.append(str(e))
     with s.Measure(target) as m:
         # The h2load runs are this process's only children that end here.
         c0 = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -151,6 +157,8 @@ def churn(target, tmp):
             t.join()
         wall = time.monotonic() - t0
         c1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if errors:
+        raise SystemExit(f"churn on {target.name}: " + "\n".join(errors))
     durs, failed, _, _ = h2load.read_logs([p for p in logs if os.path.exists(p)])
     for p in logs:
         if os.path.exists(p):
