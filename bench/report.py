@@ -1,272 +1,144 @@
 #!/usr/bin/env python3
-"""Writes BENCHMARKS.md from bench/results/ (micro.txt, criterion's
-estimates, gateway.json, machine.json) and bench/notes.md."""
-import json, math, os, re, sys
+"""Writes BENCHMARKS.md (to stdout) from the results directory (BENCH_RES,
+bench/results by default: micro.txt, micro_runs.json, insn.json,
+gateway.json, pinned.json, tls.json, machine.json), criterion's estimates and
+bench/notes.md; and ratios.json for bench/chart. BENCH_MD: where the
+markdown goes (for the chart's relative link; BENCHMARKS.md by default)."""
+import json, os, sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-RES = os.path.join(ROOT, "bench", "results")
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import report_gateway  # noqa: E402
+import report_micro  # noqa: E402
+import report_tls  # noqa: E402
+
+ROOT = os.path.dirname(HERE)
+RES = os.environ.get("BENCH_RES", os.path.join(ROOT, "bench", "results"))
 CRIT = os.path.join(ROOT, "target", "criterion")
+MD = os.environ.get("BENCH_MD", os.path.join(ROOT, "BENCHMARKS.md"))
 
 
-def micro():
-    txt = open(os.path.join(RES, "micro.txt")).read()
-    allocs = {}
-    block = txt.split("heap allocations per request", 1)[1].split("\n\n", 1)[0]
-    for line in block.splitlines()[2:]:
-        m = re.match(r"(\S+)\s+(\d+)\s+(\d+)", line)
-        if m:
-            allocs[m.group(1)] = (int(m.group(2)), int(m.group(3)))
-    insn = json.load(open(os.path.join(RES, "insn.json")))["shapes"]
-    # Several criterion runs (bench/run, MICRO_RUNS): the lowest of their
-    # medians (the noise of a shared VM only ever adds time, and a run that
-    # lands in a slow phase is slow throughout), and the range across runs.
-    runs_path = os.path.join(RES, "micro_runs.json")
-    runs = json.load(open(runs_path)) if os.path.exists(runs_path) else None
-    rows = []
-    for shape, (ac, at) in allocs.items():
-        t = {}
-        for lib in ("corsair", "tower-http"):
-            if runs and shape in runs and runs[shape].get(lib):
-                xs = runs[shape][lib]
-                t[lib] = (min(xs), min(xs), max(xs), sum(xs) / len(xs))
-                continue
-            e = json.load(open(os.path.join(CRIT, shape, lib, "new", "estimates.json")))
-            ci = e["median"]["confidence_interval"]
-            t[lib] = (e["median"]["point_estimate"], ci["lower_bound"], ci["upper_bound"], e["mean"]["point_estimate"])
-        rows.append({"shape": shape, "corsair_ns": t["corsair"][0], "tower_ns": t["tower-http"][0],
-                     "corsair_ci": t["corsair"][1:3], "tower_ci": t["tower-http"][1:3],
-                     "corsair_mean": t["corsair"][3], "tower_mean": t["tower-http"][3],
-                     "corsair_allocs": ac, "tower_allocs": at,
-                     "corsair_ir": insn[shape]["corsair"], "tower_ir": insn[shape]["tower-http"]})
-    return rows
+def commands(m, pinned, tls, graw):
+    """The commands behind each figure, with this run's parameters."""
+    import h2load
+    import pinned as pn
+    import tls as t
+    out = ["```sh",
+           "# 1. the tower layer, MICRO_RUNS times:",
+           f"cargo bench -p corsair-tower --bench vs_tower_http -- --warm-up-time 1 "
+           f"--measurement-time {m.get('micro_time', '?')} --noplot",
+           "python3 bench/insn.py target/bench-insn/release/corsair-bench-insn insn.json   # callgrind, answers"]
+    if tls:
+        p = t.P_CORSAIR
+        out += ["# 2. TLS + HTTP/2 (nginx on the next port with the same commands):",
+                f"openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout key.pem "
+                f"-out cert.pem -days 2 -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1"
+                if tls["tls"]["key"].startswith("ECDSA") else
+                "openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 2 -subj /CN=localhost "
+                "-addext subjectAltName=DNS:localhost,IP:127.0.0.1"]
 
-
-def median(xs):
-    xs = sorted(xs)
-    n = len(xs)
-    return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
-
-
-def gateway():
-    g = json.load(open(os.path.join(RES, "gateway.json")))
-    out = {}
-    for w, targets in g["results"].items():
-        out[w] = {}
-        for t, runs in targets.items():
-            out[w][t] = {
-                "rps": median([r["rps"] for r in runs]),
-                "p50": median([r["p50_us"] for r in runs]),
-                "p99": median([r["p99_us"] for r in runs]),
-                "rss": max([r["rss_kb_max"] or 0 for r in runs]) or None,
-                "cpu": median([r.get("cpu_us_per_req", 0) for r in runs]),
-                "runs": runs,
-            }
-    return g, out
-
-
-def round_ratios(ts, key):
-    """corsair's value over nginx's, round by round (they run back to back)."""
-    return [a[key] / b[key] for a, b in zip(ts["corsair"]["runs"], ts["nginx"]["runs"])]
-
-
-def paired(ts, key):
-    """The median over rounds of corsair's value over nginx's in the same round."""
-    return median(round_ratios(ts, key))
-
-
-def median_ci(xs):
-    """A distribution-free confidence interval for the median of `xs` (order
-    statistics, binomial with p = 1/2): the narrowest symmetric pair of order
-    statistics whose coverage is at least 95%, or the full range when the
-    sample is too small for 95%. Returns (low, high, coverage)."""
-    xs = sorted(xs)
-    n = len(xs)
-    if n == 0:
-        return float("nan"), float("nan"), 0.0
-    # P(X <= j) for X ~ Binomial(n, 1/2).
-    cdf, acc = [], 0
-    for j in range(n + 1):
-        acc += math.comb(n, j)
-        cdf.append(acc / 2 ** n)
-    k = 1
-    while k + 1 <= n // 2 and 1 - 2 * cdf[k] >= 0.95:
-        k += 1
-    return xs[k - 1], xs[n - k], 1 - 2 * cdf[k - 1]
-
-
-def paired_ci(ts, key):
-    """[`median_ci`] of the per-round ratios [`paired`] takes the median of."""
-    return median_ci(round_ratios(ts, key))
-
-
-def fmt_ns(ns):
-    return f"{ns / 1000:.2f} µs" if ns >= 1000 else f"{ns:.0f} ns"
-
-
-def ok(b):
-    return "✅" if b else "❌"
+        def sh(cmd):
+            return " ".join(f"'{a}'" if (" " in a or a.startswith(":")) else a for a in cmd)
+        out.append(sh(h2load.command(p, t.PREFLIGHT, tls["conns"], tls["streams"], "LOG",
+                                     duration=tls["duration_s"])) + "   # preflight")
+        out.append(sh(h2load.command(p, t.ACTUAL, tls["conns"], tls["streams"], "LOG",
+                                     duration=tls["duration_s"])) + "   # actual")
+        unit = tls["conns"] // sum(x[0] for x in t.MIX)
+        for share, headers, paths, data in t.MIX:
+            c = unit * share
+            out.append(sh(h2load.command(p, headers, c, tls["streams"], "LOG", requests=c * tls["mix_per_conn"],
+                                         paths=paths, data="body.json" if data else None)) + " &   # mixed")
+        ch = tls["churn"]
+        out.append(f"# churn: {ch['loops']} loops of, for {tls['duration_s']} s:")
+        out.append(sh(h2load.command(p, t.ACTUAL, ch["conns"], 1, "LOG", requests=ch["conns"] * ch["requests_per_conn"])))
+    if pinned and "skipped" not in pinned:
+        sc, cc = pinned["server_cpu"], pinned["client_cpu"]
+        out += ["# 3. pinned, plaintext HTTP/1.1 (the servers one at a time on their core; the configs' pid and",
+                "#    temp paths point into the run's temporary directory):",
+                f"taskset -c {sc} target/release/corsair serve --config bench/results/corsair-pinned.toml",
+                f"taskset -c {sc} nginx -c bench/results/nginx-pinned.conf",
+                f"taskset -c {cc} target/release/examples/bench_upstream 127.0.0.1:{pn.P_UP} 1",
+                f"taskset -c {cc} wrk -t{pinned['threads']} -c{pinned['conns']} -d{pinned['duration_s']}s --latency "
+                "-s WORKLOAD.lua http://127.0.0.1:PORT/items/1"]
+    out += ["# 4. unpinned, plaintext HTTP/1.1:",
+            f"wrk -t{graw['threads']} -c{graw['conns']} -d{graw['duration_s']}s --latency -s WORKLOAD.lua "
+            "http://127.0.0.1:PORT/items/1", "```"]
+    return out
 
 
 def main():
     m = json.load(open(os.path.join(RES, "machine.json")))
-    rows = micro()
-    n_runs = len(next(iter(json.load(open(os.path.join(RES, "micro_runs.json"))).values()))["corsair"]) \
-        if os.path.exists(os.path.join(RES, "micro_runs.json")) else 1
-    graw, gw = gateway()
+    pinned_path, tls_path = os.path.join(RES, "pinned.json"), os.path.join(RES, "tls.json")
+    pinned = json.load(open(pinned_path)) if os.path.exists(pinned_path) else None
+    tls = json.load(open(tls_path)) if os.path.exists(tls_path) else None
+    micro_l, micro_v, micro_c = report_micro.section(RES, CRIT)
+    tls_l, tls_v, tls_c = report_tls.section(RES)
+    pin_l, pin_v, pin_c = report_gateway.pinned_section(RES)
+    plain_l, plain_c, graw = report_gateway.plain_section(RES, m.get("nproc", "?"))
+    chart = os.path.relpath(os.path.join(RES, "chart.svg"), os.path.dirname(os.path.abspath(MD)))
     L = []
     w = L.append
     w("# corsair benchmarks\n")
     w("Generated by `bench/run` (do not edit by hand: edit `bench/notes.md` or the scripts and re-run).\n")
-    w("corsair against its peers, on the same machine in the same run: the tower layer against "
-      "tower-http's `CorsLayer` (micro-benchmarks), and the `corsair serve` gateway against nginx's "
-      "CORS recipe (load benchmark, with the upstream alone as the baseline).\n")
-    w("![corsair vs peers: ratios](bench/results/chart.svg)\n")
+    w("corsair against its peers, on the same machine in the same run: the tower layer against tower-http 0.7's "
+      "`CorsLayer` (micro-benchmarks), and the `corsair serve` gateway against nginx's CORS recipe over TLS + "
+      "HTTP/2 (what browsers speak) and over plaintext HTTP/1.1 (CPU per request with the server pinned to a core, "
+      "and requests/s for information).\n")
+    w(f"![corsair vs peers: ratios]({chart})\n")
+
+    w("## Verdicts\n")
+    w("Every target of issue 19, with this run's ratio: the median of the paired ratios (per round for the "
+      "gateways, per criterion run for the tower layer) and, in brackets, their interval. *met*: the whole "
+      "interval meets the target; *not met*: none of it does; *straddles*: the interval contains the target, so "
+      "this run cannot tell (the bracket says on which side the median falls).\n")
+    w("| target | measured, corsair / peer | verdict |")
+    w("|---|---|:-:|")
+    for target, measured, verdict in tls_v + pin_v + micro_v:
+        w(f"| {target} | {measured} | {verdict} |")
+    w("")
 
     w("## Machine\n")
     w("| | |\n|---|---|")
-    for k in ("date", "nproc", "cpu", "kernel", "rustc", "nginx", "wrk"):
+    for k in ("date", "nproc", "cpu", "kernel", "rustc", "nginx", "wrk", "h2load", "openssl"):
         w(f"| {k} | `{m.get(k, '?')}` |")
     w(f"| load average before the micro-benchmarks | {m.get('load_before_micro', '?')} |")
-    w(f"| load average before the load benchmark | {m.get('load_before_gateway', '?')} |")
+    w(f"| load average before the load benchmarks | {m.get('load_before_gateway', '?')} |")
     if "steal_micro" in m:
         w(f"| CPU stolen by the hypervisor during the micro-benchmarks | {m['steal_micro']} "
-          "(for the load benchmark: per round, under its raw table) |")
-    w(f"| load average after each gateway round | {', '.join(f'{x:.2f}' for x in graw['loadavg_after_rounds'])} |")
-    w(f"| other processes busy during the run | {m.get('busy', 'none seen')} |")
+          "(for the load benchmarks: per round, under their raw tables) |")
+    w(f"| load average after each unpinned HTTP/1.1 round | "
+      f"{', '.join(f'{x:.2f}' for x in graw['loadavg_after_rounds'])} |")
+    if tls:
+        w(f"| load average after each TLS round | {', '.join(f'{x:.2f}' for x in tls['loadavg_after_rounds'])} |")
+    w(f"| other processes busy during the run | {m.get('busy') or 'none seen'} |")
     w("")
 
     w("## How to reproduce\n")
-    w("```sh\nbench/run            # everything: builds, micro-benchmarks, load benchmark, this file, the chart\n"
-      "MICRO_TIME=5 MICRO_RUNS=5 ROUNDS=5 DURATION=8 bench/run   # longer, steadier measurements\n```\n")
+    w("```sh\nbench/run            # everything: builds, micro-benchmarks, load benchmarks, this file, the chart\n"
+      "MICRO_TIME=5 MICRO_RUNS=5 ROUNDS=5 DURATION=8 bench/run   # longer, steadier measurements\n"
+      "BENCH_OUT=/tmp/b MICRO_TIME=1 MICRO_RUNS=1 ROUNDS=1 DURATION=2 bench/run   # a smoke run, written elsewhere\n```\n")
     w("`bench/run` builds `target/release/corsair` and the upstream "
-      "(`crates/corsair-cli/examples/bench_upstream.rs`), runs "
-      f"`cargo bench -p corsair-tower --bench vs_tower_http -- --warm-up-time 1 --measurement-time {m.get('micro_time', '?')} --noplot`, "
-      "then `bench/insn.py` (instruction counts under callgrind, harness in `bench/insn/`), "
-      "then `bench/gateway.py` (starts the upstream, `corsair serve` and nginx with generated configs — "
-      "copies in `bench/results/corsair.toml` and `bench/results/nginx.conf` — and loads each with wrk), "
-      "then `bench/chart` and `bench/report.py`. Raw outputs stay in `bench/results/` "
-      "(`micro.txt`, `insn.json`, `gateway.json`, `machine.json`; `insn_before.json` and `gateway_before.json` "
-      "are the pre-optimization figures quoted in the notes). The load average before the micro-benchmarks "
-      "reads `?` when the last run was `SKIP_MICRO=1 bench/run` (the micro figures then come from the "
-      "previous full run, same code).\n")
-
-    w("## 1. Middleware: corsair-tower vs tower-http `CorsLayer`\n")
-    w("Same policy on both (1 allowed origin unless the shape says otherwise, methods PUT/DELETE, "
-      "headers content-type/x-request-id, exposed x-request-id, credentials, max-age 600), the same request, "
-      "an inner handler that answers at once. Time: criterion median per request"
-      + (f": the lowest of {n_runs} criterion runs' medians, the range of those medians in brackets. "
-         "The noise of this shared VM only ever adds time and a run that lands in a slow phase is slow "
-         "throughout (the same binary's median moved by up to 2x between runs), so the least-disturbed run "
-         "is the best estimate of each library's own cost; the callgrind column below does not depend on "
-         "it." if n_runs > 1
-         else " (95% CI of the median in brackets)")
-      + (" Allocations:" if n_runs > 1 else "; allocations:")
-      + " a counting global allocator around one call, the inner handler's own "
-      "response included (it accounts for 2 on both sides).\n")
-    w("Instructions: valgrind callgrind, (Ir of N requests through the layer − Ir of building and dropping "
-      "them) / N, N = 2,000 (`bench/insn`, same policy and shapes; deterministic, so the load of the machine "
-      "does not move it — the steadier of the two ratios on a busy box).\n")
-    w("| shape | corsair time | tower-http time | time ratio | corsair instr. | tower-http instr. | instr. ratio | allocs corsair | allocs tower-http | time ≤ 0.5x | instr. ≤ 0.5x | allocs ≤ |")
-    w("|---|---:|---:|---:|---:|---:|---:|---:|---:|:-:|:-:|:-:|")
-    for r in rows:
-        ratio = r["corsair_ns"] / r["tower_ns"]
-        iratio = r["corsair_ir"] / r["tower_ir"]
-        w(f"| {r['shape']} | {fmt_ns(r['corsair_ns'])} [{fmt_ns(r['corsair_ci'][0])}–{fmt_ns(r['corsair_ci'][1])}] "
-          f"| {fmt_ns(r['tower_ns'])} [{fmt_ns(r['tower_ci'][0])}–{fmt_ns(r['tower_ci'][1])}] | **{ratio:.2f}x** "
-          f"| {r['corsair_ir']:,.0f} | {r['tower_ir']:,.0f} | **{iratio:.2f}x** "
-          f"| {r['corsair_allocs']} | {r['tower_allocs']} | {ok(ratio <= 0.5)} | {ok(iratio <= 0.5)} | {ok(r['corsair_allocs'] <= r['tower_allocs'])} |")
-    by = {r["shape"]: r for r in rows}
-    flat = by["origins_10000_actual_allowed"]["corsair_ns"] / by["origins_1_actual_allowed"]["corsair_ns"]
-    flat_t = by["origins_10000_actual_allowed"]["tower_ns"] / by["origins_1_actual_allowed"]["tower_ns"]
-    iflat = by["origins_10000_actual_allowed"]["corsair_ir"] / by["origins_1_actual_allowed"]["corsair_ir"]
-    iflat_t = by["origins_10000_actual_allowed"]["tower_ir"] / by["origins_1_actual_allowed"]["tower_ir"]
-    w(f"\nScaling, 10,000 allowed origins against 1 (actual request, allowed origin listed last): "
-      f"time corsair **{flat:.2f}x** {ok(flat <= 1.2)} (target ≤ 1.2x), tower-http {flat_t:.2f}x; "
-      f"instructions corsair **{iflat:.2f}x** {ok(iflat <= 1.2)}, tower-http {iflat_t:.2f}x.\n")
-
-    w("## 2. Gateway: `corsair serve` vs nginx, upstream alone as the baseline\n")
-    w(f"wrk on loopback, `-t{graw['threads']} -c{graw['conns']} -d{graw['duration_s']}s --latency`, "
-      f"{graw['rounds']} rounds; in each round every workload runs on "
-      f"{' → '.join(next(iter(graw['results'].values())).keys())} "
-      "(reversed order on even rounds) so the machine's drift hits all of them alike. The tables show the "
-      "median of the rounds (req/s, p50, p99) and the largest RSS sampled every 250 ms under load "
-      "(nginx: master + workers). CPU per request: user + system time of the server under test (for *direct*, the "
-      "upstream itself) over the run, divided by the requests served — steadier than req/s on a busy machine. Policy: "
-      f"{graw['origins']} allowed origins, credentials, methods GET/POST/PUT/DELETE, two allowed headers, "
-      "one exposed header, max-age 600; both gateways answer preflights themselves (204) and replace the "
-      "upstream's `Access-Control-Allow-Origin: *`; the script checks both with curl before loading them.\n")
-    w("Workloads: **preflight** (OPTIONS with Origin, ACRM PUT, ACRH), **actual** (GET with an allowed Origin), "
-      "**mixed** (a wrk Lua script cycling OPTIONS, GET, GET, PUT with a 2-byte body).\n")
-    idle_one = graw["idle_rss_kb"].get("corsair-1w")
-    w(f"Idle RSS before the load: corsair {graw['idle_rss_kb']['corsair'] / 1024:.1f} MB"
-      + (f" (with `workers = 1`: {idle_one / 1024:.1f} MB)" if idle_one else "")
-      + f", nginx {graw['idle_rss_kb']['nginx'] / 1024:.1f} MB ({m['nproc']} workers + master).\n")
-    w("| workload | target | req/s | p50 | p99 | CPU per request | RSS under load | non-2xx/errors |")
-    w("|---|---|---:|---:|---:|---:|---:|---:|")
-    for wl, ts in gw.items():
-        for t, v in ts.items():
-            errs = sum(r["non2xx"] + r["connect"] + r["read"] + r["write"] + r["timeout"] for r in v["runs"])
-            rss = f"{v['rss'] / 1024:.1f} MB" if v["rss"] else "—"
-            w(f"| {wl} | {t} | {v['rps']:,.0f} | {v['p50'] / 1000:.2f} ms | {v['p99'] / 1000:.2f} ms | {v['cpu']:.1f} µs | {rss} | {errs} |")
-    w("\nRatios (corsair / nginx; req/s higher is better, p99 and CPU lower is better). *Paired*: the median "
-      "over rounds of each round's own ratio — corsair and nginx run back to back in every round, so this ratio "
-      "cancels the drift between rounds that the ratio of the two medians keeps (on this VM the same target's "
-      "req/s moves by up to ±25% from one round to the next); the verdicts use it. Both are shown.\n")
-    cov = min(paired_ci(ts, "rps")[2] for ts in gw.values()) if gw else 0
-    w(f"The brackets give a distribution-free confidence interval (at least {cov:.0%}) for the paired median: "
-      "order statistics of the per-round ratios, so a verdict whose interval straddles 1.00x is within this "
-      "machine's noise in that run.\n")
-    w("| workload | req/s, paired | req/s, of medians | p99, paired | p99, of medians | CPU per request | "
-      "corsair RSS | corsair ≥ nginx req/s | p99 no worse | RSS ≤ 20 MB |")
-    w("|---|---:|---:|---:|---:|---:|---:|:-:|:-:|:-:|")
-    for wl, ts in gw.items():
-        c, n = ts["corsair"], ts["nginx"]
-        rr, pr = c["rps"] / n["rps"], c["p99"] / n["p99"]
-        prr, ppr = paired(ts, "rps"), paired(ts, "p99_us")
-        rlo, rhi, _ = paired_ci(ts, "rps")
-        plo, phi, _ = paired_ci(ts, "p99_us")
-        cr = c["cpu"] / n["cpu"] if n["cpu"] else float("nan")
-        w(f"| {wl} | **{prr:.2f}x** [{rlo:.2f}–{rhi:.2f}] | {rr:.2f}x | **{ppr:.2f}x** [{plo:.2f}–{phi:.2f}] | {pr:.2f}x "
-          f"| {cr:.2f}x | {c['rss'] / 1024:.1f} MB | {ok(prr >= 1)} | {ok(ppr <= 1)} | {ok(c['rss'] <= 20 * 1024)} |")
-    steal = any("steal_pct" in r for ts in gw.values() for v in ts.values() for r in v["runs"])
-    if all("corsair-1w" in ts for ts in gw.values()):
-        w("\nFor information, not a verdict: the same gateway with one worker thread (`workers = 1`; the default "
-          "is one per core), paired with nginx in the same rounds. On this 2-core machine, which wrk shares, fewer "
-          "workers wake less often (see \"Stop 11\" below); a gateway with cores of its own wants one per core.\n")
-        w("| workload | req/s, paired | p99, paired | CPU per request | RSS under load |")
-        w("|---|---:|---:|---:|---:|")
-        for wl, ts in gw.items():
-            one = {"corsair": ts["corsair-1w"], "nginx": ts["nginx"]}
-            lo, hi, _ = paired_ci(one, "rps")
-            cr = ts["corsair-1w"]["cpu"] / ts["nginx"]["cpu"] if ts["nginx"]["cpu"] else float("nan")
-            w(f"| {wl} | {paired(one, 'rps'):.2f}x [{lo:.2f}–{hi:.2f}] | {paired(one, 'p99_us'):.2f}x | {cr:.2f}x "
-              f"| {ts['corsair-1w']['rss'] / 1024:.1f} MB |")
-    w("\nEvery round, raw (req/s; p99 in ms)"
-      + ("; *steal*: the share of the machine's CPU time the hypervisor gave to other guests during that "
-         "round's runs of the workload (from `/proc/stat`), the noise that pairing cannot cancel" if steal else "")
-      + ":\n")
-    w("| workload | target | " + " | ".join(f"round {i + 1}" for i in range(graw["rounds"])) + " |")
-    w("|---|---|" + "---:|" * graw["rounds"])
-    for wl, ts in gw.items():
-        for t, v in ts.items():
-            w(f"| {wl} | {t} | " + " | ".join(f"{r['rps']:,.0f} ({r['p99_us'] / 1000:.1f})" for r in v["runs"]) + " |")
-        if steal:
-            rounds = zip(*(v["runs"] for v in ts.values()))
-            w(f"| {wl} | *steal* | " + " | ".join(
-                f"{sum(r.get('steal_pct', 0) for r in rs) / len(rs):.1f}%" for rs in rounds) + " |")
+      "(`crates/corsair-cli/examples/bench_upstream.rs`), runs the criterion benchmark MICRO_RUNS times, "
+      "`bench/insn.py` (instruction counts and each library's answer, harness in `bench/insn/`), "
+      "`bench/gateway.py` (plaintext HTTP/1.1, unpinned, wrk), `bench/pinned.py` (plaintext HTTP/1.1, pinned, "
+      "wrk), `bench/tls.py` (TLS + HTTP/2, h2load), then `bench/report.py` and `bench/chart`. Each load "
+      "benchmark starts the upstream and both gateways with generated configs (copies in `bench/results/`: "
+      "`corsair*.toml`, `nginx*.conf`) and checks with curl that both apply the policy before loading them; "
+      "nginx's configs raise `keepalive_requests` for client connections (at `http` level, so HTTP/2 streams per "
+      "connection too) and upstream connections, and every run records how many client connections each "
+      "gateway accepted (corsair's `/metrics`, nginx's `stub_status`). Raw outputs stay in `bench/results/`. "
+      "The commands behind the figures:\n")
+    L.extend(commands(m, pinned, tls, graw))
     w("")
+    L.extend(micro_l)
+    L.extend(tls_l)
+    L.extend(pin_l)
+    L.extend(plain_l)
     notes = os.path.join(ROOT, "bench", "notes.md")
     if os.path.exists(notes):
         w(open(notes).read())
     sys.stdout.write("\n".join(L) + "\n")
-    # For the chart.
-    json.dump({"micro": [{"shape": r["shape"], "ratio": r["corsair_ns"] / r["tower_ns"],
-                          "ir_ratio": r["corsair_ir"] / r["tower_ir"]} for r in rows],
-               "gateway": [{"workload": wl, "rps_ratio": paired(ts, "rps"), "p99_ratio": paired(ts, "p99_us"),
-                            "rps_ratio_ci": paired_ci(ts, "rps")[:2], "p99_ratio_ci": paired_ci(ts, "p99_us")[:2],
-                            "rps_ratio_of_medians": ts["corsair"]["rps"] / ts["nginx"]["rps"],
-                            "p99_ratio_of_medians": ts["corsair"]["p99"] / ts["nginx"]["p99"]}
-                           for wl, ts in gw.items()]},
+    json.dump({"micro": micro_c, "tls": tls_c, "pinned": pin_c, "gateway": plain_c},
               open(os.path.join(RES, "ratios.json"), "w"), indent=1)
 
 
