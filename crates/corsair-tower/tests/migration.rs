@@ -14,7 +14,7 @@ use corsair_tower::{Any, CorsLayer};
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, Request, Response};
 use tower::{Layer, Service, ServiceExt};
-use tower_http_07::cors as th;
+use tower_http::cors as th;
 
 const APP: &str = "https://app.example.com";
 const EVIL: &str = "https://evil.example";
