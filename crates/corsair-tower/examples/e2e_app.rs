@@ -169,7 +169,11 @@ fn json_map(m: &BTreeMap<String, u64>) -> String {
 fn reflecting(req: &Request, body: String) -> Response {
     let h = req.headers();
     let mut b = Response::builder()
-        .status(if req.method() == http::Method::OPTIONS { StatusCode::NO_CONTENT } else { StatusCode::OK })
+        .status(if req.method() == http::Method::OPTIONS {
+            StatusCode::NO_CONTENT
+        } else {
+            StatusCode::OK
+        })
         .header("content-type", "application/json");
     if let Some(o) = h.get("origin") {
         b = b
@@ -182,7 +186,11 @@ fn reflecting(req: &Request, body: String) -> Response {
             b = b.header("access-control-allow-headers", hs.clone());
         }
     }
-    let body = if req.method() == http::Method::OPTIONS { Body::empty() } else { Body::from(body) };
+    let body = if req.method() == http::Method::OPTIONS {
+        Body::empty()
+    } else {
+        Body::from(body)
+    };
     b.body(body).unwrap_or_else(|_| Response::new(Body::empty()))
 }
 
