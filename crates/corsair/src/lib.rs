@@ -48,6 +48,12 @@
 //! # Ok::<(), corsair::ConfigErrors>(())
 //! ```
 //!
+//! Next to CORS, [`cross_origin`] refuses what CORS cannot: unsafe requests
+//! (a cross-site `<form method=post>`, a `no-cors` POST) that a browser sends
+//! for a page of an origin the policy does not allow
+//! ([`CrossOriginProtection::check`], Go's `CrossOriginProtection` with the
+//! policy's `allow_origins` as the trusted origins).
+//!
 //! The user-agent half, [`agent`], runs the browser's side of the protocol:
 //! whether a request needs a preflight, what it sends, and whether the
 //! responses pass the browser's checks.
@@ -60,12 +66,14 @@
 #![warn(missing_docs)]
 
 pub mod agent;
+pub mod cross_origin;
 mod decision;
 pub mod fetch;
 mod nameset;
 mod origin;
 mod policy;
 
+pub use cross_origin::{CrossOriginProtection, CrossOriginRejection};
 pub use decision::{
     Decision, Rejection, RequestKind, ACCESS_CONTROL_ALLOW_PRIVATE_NETWORK, ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK,
 };
