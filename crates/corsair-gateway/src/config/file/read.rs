@@ -53,6 +53,8 @@ pub(crate) const POLICY_KEYS: &[&str] = &[
     "allow_private_network",
     "allow_insecure_origins",
     "debug",
+    "protect_unsafe_requests",
+    "protect_unsafe_requests_exempt",
 ];
 
 /// Every table of the schema: its name as a message shows it, its keys.
@@ -123,6 +125,9 @@ pub(super) struct PolicyTable {
     pub(super) allow_private_network: bool,
     pub(super) allow_insecure_origins: bool,
     pub(super) debug: bool,
+    /// `None`: the default (on).
+    pub(super) protect_unsafe_requests: Option<bool>,
+    pub(super) protect_unsafe_requests_exempt: Vec<String>,
 }
 
 /// What reading produced: the model, where every key sits, the problems, and
@@ -428,6 +433,8 @@ impl Reader {
                 "allow_private_network" => p.allow_private_network = flag(self),
                 "allow_insecure_origins" => p.allow_insecure_origins = flag(self),
                 "debug" => p.debug = flag(self),
+                "protect_unsafe_requests" => p.protect_unsafe_requests = self.boolean(&key, item),
+                "protect_unsafe_requests_exempt" => p.protect_unsafe_requests_exempt = self.strings(&key, item),
                 _ => {}
             }
         }
