@@ -46,19 +46,35 @@ origin, the method or a header was refused), check asks again as a browser could
 safe requests only (a GET from the same origin, the preflight with the method alone and
 with each header alone), and names every refused item with its fix.
 
+Cross-site request forgery: a <form method=post> (--mode navigate) or a
+fetch(url, {mode: \"no-cors\"}) POST (--mode no-cors) is sent without a preflight and the page
+never reads the answer, so CORS does not stop it; what matters is whether it reaches the
+service. check says so, and why: with --policy by the config's cross-origin protection
+(protect_unsafe_requests: Sec-Fetch-Site, Origin, the policy's allow_origins, exempt
+paths); against the URL only with --send for a POST (GET and HEAD are sent as usual).
+A corsair gateway's refusal (403, reason cross_origin_request or origin_host_mismatch)
+is recognized by its body. In --mode cors, the simulation applies the same protection to
+the actual request (--policy), and adds the Sec-Fetch-* headers a browser sends.
+
 Examples:
   corsair check https://api.example.com/items --origin https://app.example.com
   corsair check https://api.example.com/items --origin https://app.example.com \\
       --method PATCH -H 'Content-Type: application/json' -H 'X-Token: 1' --credentials
   corsair check https://api.example.com/items --origin https://app.example.com --method DELETE --send
   corsair check https://api.example.com/items --origin https://app.example.com --policy corsair.toml
+  corsair check https://api.example.com/transfer --origin https://evil.example --method POST \\
+      --mode navigate --policy corsair.toml
+  corsair check https://api.example.com/transfer --origin https://evil.example --method POST \\
+      --mode no-cors --body-type application/x-www-form-urlencoded --send
   corsair check --har session.har --format json
 
 Exit codes:
   0  allowed (without --send, for a method other than GET/HEAD: the preflight allows it,
-     or none is needed; the actual request was not sent)
-  1  blocked
-  2  error of use (bad arguments, unreadable --policy or --har file, unreachable URL)";
+     or none is needed; the actual request was not sent); --mode no-cors|navigate: the
+     request reaches the service
+  1  blocked; --mode no-cors|navigate: refused (403)
+  2  error of use (bad arguments, unreadable --policy or --har file, unreachable URL);
+     --mode no-cors|navigate: also a POST neither sent (--send) nor decided (--policy)";
 
 /// `corsair explain --help`.
 pub(crate) const EXPLAIN: &str = "\

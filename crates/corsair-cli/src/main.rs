@@ -71,6 +71,19 @@ pub enum Format {
     Json,
 }
 
+/// The mode of the request `check` asks about (Fetch's request mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum RequestMode {
+    /// `fetch()`'s default: may the page read the answer?
+    #[default]
+    Cors,
+    /// `fetch(url, {mode: "no-cors"})`: sent without a preflight, never readable; does it
+    /// reach the service?
+    NoCors,
+    /// An HTML form submission (`<form method=post>`): does it reach the service?
+    Navigate,
+}
+
 /// Log format for `serve`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum LogFormat {
@@ -126,8 +139,15 @@ pub struct CheckArgs {
     /// state on the server); without it, check stops after the preflight.
     #[arg(long)]
     pub send: bool,
+    /// The request's mode: `cors` (fetch()'s default: may the page read the answer?),
+    /// `no-cors` (fetch(url, {mode: "no-cors"})) or `navigate` (a <form method=post>
+    /// submission). The last two are sent without a preflight and never read: check then
+    /// says whether the request reaches the service or is refused by cross-origin
+    /// protection (CSRF), and why.
+    #[arg(long, value_enum, default_value_t = RequestMode::Cors)]
+    pub mode: RequestMode,
     /// Decide every cross-origin request of a DevTools HAR export, offline.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["url", "origin", "policy", "send", "headers", "body_type", "credentials"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["url", "origin", "policy", "send", "headers", "body_type", "credentials", "mode"])]
     pub har: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
