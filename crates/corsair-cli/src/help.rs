@@ -101,7 +101,7 @@ Exit codes:
 
 /// `corsair audit --help`.
 pub(crate) const AUDIT: &str = "\
-Methods used: GET and OPTIONS only, nothing that changes state. The GETs carry crafted
+Methods used: GET and OPTIONS only, nothing that changes state (unless --unsafe-probes). The GETs carry crafted
 Origin headers (look-alikes of the trusted origins, null, shared-hosting sites, local
 and internal origins, other ports); one of them is sent over a connection of its own
 with a carriage return in its Origin (to see whether it is reflected into a header);
@@ -109,10 +109,19 @@ one asks for a path that does not exist (to see whether error responses carry CO
 headers). The OPTIONS preflights ask, from an untrusted and from a trusted origin, for a
 made-up method (CORSAIRPROBE) and headers, for GET alone, and for private network access.
 
+--unsafe-probes (opt in) adds three POSTs with a form body (corsair_probe=1): one from the
+site's own origin (does the endpoint take POSTs?), one from an arbitrary origin with
+Sec-Fetch-Site: cross-site and one without it (as an older browser, or any browser to a
+plain-http URL, sends it). An endpoint that accepts the cross-site ones is open to
+cross-site request forgery if it acts on cookies (findings cross-site-post and
+cross-site-post-without-sec-fetch-site). A POST can change state: use it where that is
+harmless, or on a test deployment.
+
 Examples:
   corsair audit https://api.example.com/me
   corsair audit https://api.example.com/me --origin https://app.example.com --origin https://admin.example.com
   corsair audit https://api.example.com/me --origin https://app.example.com --format json
+  corsair audit https://staging.example.com/account/email --unsafe-probes
 
 Exit codes:
   0  no high-severity finding (a clean run lists what was probed)

@@ -195,6 +195,12 @@ pub struct AuditArgs {
     /// An origin the site is meant to trust (used to derive look-alike probes); repeatable.
     #[arg(long = "origin")]
     pub origins: Vec<String>,
+    /// Also send three form POSTs (body `corsair_probe=1`): from the site's own origin,
+    /// and from an arbitrary origin with and without `Sec-Fetch-Site: cross-site`, to find
+    /// an endpoint that accepts cross-site unsafe requests (CSRF). A POST can change
+    /// state: use it on endpoints where that is harmless, or on a test deployment.
+    #[arg(long)]
+    pub unsafe_probes: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,

@@ -19,6 +19,8 @@
 //! | `crlf-in-origin` (a carriage return reflected into a response header) | | always | |
 //! | `private-network-header` | | granted to an untrusted origin | otherwise (a leftover Chrome ignores) |
 //! | `invalid-allow-origin`, `multiple-allow-origin`, `error-without-cors`, `preflight-disagrees` (breakage: browsers refuse these responses) | | | always |
+//! | `cross-site-post` (`--unsafe-probes`: a cross-site form POST accepted; dangerous when the endpoint acts on cookies, which a probe without them cannot see) | | always | |
+//! | `cross-site-post-without-sec-fetch-site` (the same without `Sec-Fetch-Site`) | | when the target is plain http off loopback (every browser sends it so) | otherwise (browsers older than 2023) |
 //!
 //! The rule: high when credentials come along or an attacker can obtain the origin, lower
 //! otherwise. One refinement: `*` with credentials never actually sends credentials
@@ -31,7 +33,8 @@
 //! look-alike class (and `port-bypass`, `local-origin`) is implied by
 //! `reflect-any-origin`; `special-chars` and `port-bypass` are implied by `prefix-match`;
 //! `any-subdomain` is implied by `suffix-match`; `permissive-preflight` is implied by
-//! `preflight-reflects-anything`. They are still reported
+//! `preflight-reflects-anything`; `cross-site-post-without-sec-fetch-site` is implied by
+//! `cross-site-post`. They are still reported
 //! (and counted), but the text report lists them briefly at the end.
 
 use std::collections::BTreeSet;
@@ -66,6 +69,8 @@ pub(crate) enum Id {
     MultipleAllowOrigin,
     ErrorWithoutCors,
     PreflightDisagrees,
+    CrossSitePost,
+    CrossSitePostWithoutSecFetchSite,
 }
 
 impl Id {
@@ -93,11 +98,13 @@ impl Id {
             Id::MultipleAllowOrigin => "multiple-allow-origin",
             Id::ErrorWithoutCors => "error-without-cors",
             Id::PreflightDisagrees => "preflight-disagrees",
+            Id::CrossSitePost => "cross-site-post",
+            Id::CrossSitePostWithoutSecFetchSite => "cross-site-post-without-sec-fetch-site",
         }
     }
 
     /// Every id, in report order.
-    pub(crate) const ALL: [Id; 21] = [
+    pub(crate) const ALL: [Id; 23] = [
         Id::ReflectAnyOrigin,
         Id::NullOrigin,
         Id::PrefixMatch,
@@ -119,6 +126,8 @@ impl Id {
         Id::MultipleAllowOrigin,
         Id::ErrorWithoutCors,
         Id::PreflightDisagrees,
+        Id::CrossSitePost,
+        Id::CrossSitePostWithoutSecFetchSite,
     ];
 
     /// What is probed for this class (a clean report lists it).
@@ -145,6 +154,12 @@ impl Id {
             Id::MultipleAllowOrigin => "every answer: several ACAO values",
             Id::ErrorWithoutCors => "GET of a path that does not exist, from a trusted origin",
             Id::PreflightDisagrees => "OPTIONS for GET alone from a trusted origin, against its actual GET",
+            Id::CrossSitePost => {
+                "--unsafe-probes: a form POST from an arbitrary origin with Sec-Fetch-Site: cross-site"
+            }
+            Id::CrossSitePostWithoutSecFetchSite => {
+                "--unsafe-probes: a form POST from an arbitrary origin without Sec-Fetch-Site"
+            }
         }
     }
 
@@ -204,7 +219,9 @@ pub(crate) fn severity_for(id: Id, creds: bool) -> Severity {
         Id::AnySubdomain => Severity::Low,
         Id::PortBypass | Id::LocalOrigin | Id::PermissivePreflight if creds => Severity::Medium,
         Id::PortBypass | Id::LocalOrigin | Id::PermissivePreflight => Severity::Low,
-        Id::WildcardWithCredentials | Id::CrlfInOrigin => Severity::Medium,
+        Id::WildcardWithCredentials | Id::CrlfInOrigin | Id::CrossSitePost => Severity::Medium,
+        // Medium for a plain-http target: decided where the target is known.
+        Id::CrossSitePostWithoutSecFetchSite => Severity::Low,
         Id::PrivateNetworkHeader
         | Id::InvalidAllowOrigin
         | Id::MultipleAllowOrigin
@@ -217,7 +234,7 @@ pub(crate) fn severity_for(id: Id, creds: bool) -> Severity {
 /// The request a probe sent, as a finding shows it.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct SentRequest {
-    /// `GET` or `OPTIONS`.
+    /// `GET` or `OPTIONS` (`POST` with `--unsafe-probes`).
     pub(crate) method: String,
     /// Every header line sent (besides `Host`).
     pub(crate) headers: HeaderList,
@@ -269,6 +286,7 @@ fn implied_by(id: Id, fired: &BTreeSet<Id>) -> Option<Id> {
             Some(Id::PreflightReflectsAnything)
         }
         Id::AnySubdomain if fired.contains(&Id::SuffixMatch) => Some(Id::SuffixMatch),
+        Id::CrossSitePostWithoutSecFetchSite if fired.contains(&Id::CrossSitePost) => Some(Id::CrossSitePost),
         _ => None,
     }
 }

@@ -36,7 +36,7 @@ mod cause;
 pub(crate) use cause::{Cause, Item, Part};
 mod delivery;
 mod har;
-mod protection;
+pub(crate) mod protection;
 pub(crate) mod report;
 pub(crate) mod responders;
 pub(crate) mod simulation;
