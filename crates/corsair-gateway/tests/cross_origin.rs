@@ -445,3 +445,37 @@ async fn reload_turns_protection_off_and_on() {
     })
     .await;
 }
+
+/// HTTP/2: the same decision, the fallback comparing `Origin` with
+/// `:authority`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http2_requests_are_protected_the_same() {
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    bounded(30, async {
+        let up = Upstream::start();
+        let gw = TestGateway::start(&config(&up.url(), ""));
+        let tcp = tokio::net::TcpStream::connect(gw.addr).await.unwrap();
+        let (mut sender, conn) = hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tcp))
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        let own = format!("http://{}", gw.addr);
+        for (site, origin, status) in [
+            (Some("cross-site"), EVIL, 403),
+            (None, EVIL, 403),
+            (None, own.as_str(), 200),
+            (Some("cross-site"), APP, 200),
+        ] {
+            let mut b = Request::post(gw.url("/transfer")).header("origin", origin);
+            if let Some(s) = site {
+                b = b.header("sec-fetch-site", s);
+            }
+            let req = b.body(Full::new(Bytes::from_static(b"a=b"))).unwrap();
+            let r = read(sender.send_request(req).await.unwrap()).await.unwrap();
+            assert_eq!(r.version, http::Version::HTTP_2);
+            assert_eq!(r.status, status, "{site:?} {origin}: {}", r.text());
+        }
+        assert_eq!(up.seen().len(), 2);
+    })
+    .await;
+}
