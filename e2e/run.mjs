@@ -25,9 +25,14 @@
 // cross-origin page on an uncovered path are refused before the upstream
 // counts a handshake, a listed origin and the page's own origin exchange
 // messages; it reports whether Chromium used HTTP/2 (RFC 8441) for wss://.
+// A self-contained part
+// (csrfPart) checks cross-origin protection (CSRF) with Chromium's own form
+// and no-cors POSTs.
 //
 // Run it with `bash e2e/run.sh` (installs Chromium, builds the binaries).
-// Environment: CORSAIR_BIN, E2E_APP_BIN, CHROMIUM (paths); E2E_REQUIRE_ALL=1
+// Environment: CORSAIR_BIN, E2E_APP_BIN, CHROMIUM (paths); E2E_CSRF_TARGETS
+// (`gateway,tower`, the default: the servers whose cross-origin protection
+// the CSRF part checks, see csrfPart); E2E_REQUIRE_ALL=1
 // turns "skipped because not available" into a failure; E2E_KEEP=1 keeps the
 // work directory (configs, certificate, server logs) even on success.
 
@@ -49,6 +54,11 @@ const E2E_APP_BIN = process.env.E2E_APP_BIN || path.join(TARGET, 'debug', 'examp
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const REQUIRE_ALL = process.env.E2E_REQUIRE_ALL === '1';
 const DEADLINE_S = Number(process.env.E2E_DEADLINE_S || 600);
+// Which servers the CSRF part checks (cross-origin protection defaults to on in
+// both: the gateway's `protect_unsafe_requests`, the tower app's CorsLayer
+// made from the same [[policy]] tables). With `tower` listed, the matrix also
+// expects the tower app to refuse an unlisted origin's simple POST.
+const CSRF_TARGETS = (process.env.E2E_CSRF_TARGETS || 'gateway,tower').split(',').map((t) => t.trim()).filter(Boolean);
 const T0 = Date.now();
 const WORK = fs.mkdtempSync(path.join(os.tmpdir(), 'corsair-e2e-'));
 
@@ -279,7 +289,11 @@ function describeRequest(cell) {
   return { method, unsafe, preflight };
 }
 
-function intent(policy, cell) {
+/** `protects`: the server refuses an unsafe request (not GET, HEAD or OPTIONS)
+ * from an origin the policy does not allow before its handler sees it
+ * (cross-origin protection; the matrix's pages are never the server's own
+ * origin, and `null` is never trusted). */
+function intent(policy, cell, protects) {
   const { method, unsafe, preflight } = describeRequest(cell);
   const creds = cell.credentials === 'include';
   const pub = policy.allow_origins.includes('*');
@@ -292,12 +306,16 @@ function intent(policy, cell) {
   const headersOk = unsafe.every((h) => headers.includes(h) || (!creds && headers.includes('*') && h !== 'authorization'));
   const preflightOk = !preflight || (corsOk && methodOk && headersOk);
   const ok = corsOk && preflightOk;
+  const safeMethod = ['GET', 'HEAD', 'OPTIONS'].includes(method);
+  const passesProtection = !protects || safeMethod || (originOk && cell.origin !== 'null');
   const expose = (policy.expose_headers || []).map((h) => h.toLowerCase());
   const readable = {};
   for (const h of READ_HEADERS) {
     readable[h] = ok && (SAFELISTED_RESPONSE.includes(h) || expose.includes(h) || (!creds && expose.includes('*')));
   }
-  return { ok, preflight, reached: preflightOk, method, readable };
+  // sent: the browser sends the actual request; reached: the handler behind
+  // corsair gets it.
+  return { ok, preflight, sent: preflightOk, reached: preflightOk && passesProtection, method, readable };
 }
 
 // ---------------------------------------------------------------------------
@@ -377,6 +395,16 @@ function makePolicies(P) {
       allow_headers: ['x-custom'],
       expose_headers: ['x-request-id'],
       debug: true,
+    },
+    // Only for the CSRF part: cross-origin protection (on by default) with an
+    // exempt callback.
+    {
+      name: 'csrf',
+      path_prefix: '/csrf',
+      allow_origins: [`http://app.example.com:${pp}`, `https://app.example.com:${pp}`],
+      allow_insecure_origins: true,
+      protect_unsafe_requests_exempt: ['/csrf/oauth/callback'],
+      matrix: false,
     },
     // Only for the preflight-cache phase.
     {
@@ -582,7 +610,7 @@ function compare(cell, browser, check, reachedCount, preflightCount) {
     else {
       if (check.allowed !== exp.ok) problems.push(`corsair check predicts ${check.allowed ? 'allowed' : 'blocked'}, intent ${exp.ok ? 'allowed' : 'blocked'}`);
       if (check.preflight !== exp.preflight) problems.push(`corsair check ${check.preflight ? 'sends' : 'sends no'} preflight, intent ${exp.preflight ? 'one' : 'none'}`);
-      if (check.actual !== exp.reached) problems.push(`corsair check ${check.actual ? 'sends' : 'does not send'} the actual request, intent ${exp.reached ? 'sent' : 'not sent'}`);
+      if (check.actual !== exp.sent) problems.push(`corsair check ${check.actual ? 'sends' : 'does not send'} the actual request, intent ${exp.sent ? 'sent' : 'not sent'}`);
     }
   }
   if (reachedCount !== undefined) {
@@ -650,7 +678,8 @@ function printTable(title, policies, origins, rows) {
 //     DevTools issue for that request (Audits.issueAdded, CorsIssue:
 //     corsErrorStatus.corsError, turned into snake_case);
 //   - name the rejection the gateway made for that request (its log line
-//     `CORS request rejected`, field `reason`), or none when the gateway
+//     `CORS request rejected`, or `cross-origin request refused (403)` for a
+//     POST that cross-origin protection refused, field `reason`), or none when the gateway
 //     made none (then the browser's own rule refused it, e.g. `*` with
 //     credentials: explain must say `refused_by: browser`);
 //   - reach, with the engine, the error of the message (`consistent`).
@@ -690,7 +719,8 @@ function makeConsoleRecorder() {
 /** `PreflightMissingAllowOriginHeader` -> `preflight_missing_allow_origin_header`. */
 const snake = (name) => name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
 
-/** The gateways' rejections, by request path: `reason` of `CORS request rejected`. */
+/** The gateways' rejections, by request path: `reason` of `CORS request rejected`
+ * or of `cross-origin request refused (403)` (cross-origin protection). */
 function gatewayRejections(gateways) {
   const byPath = new Map();
   for (const g of [gateways.http, gateways.tls]) {
@@ -702,7 +732,8 @@ function gatewayRejections(gateways) {
       } catch {
         continue;
       }
-      if (v.message === 'CORS request rejected' && !byPath.has(v.path)) byPath.set(v.path, v.reason);
+      const rejection = v.message === 'CORS request rejected' || v.message === 'cross-origin request refused (403)';
+      if (rejection && !byPath.has(v.path)) byPath.set(v.path, v.reason);
     }
   }
   return byPath;
@@ -773,6 +804,189 @@ async function explainPart({ run: gatewayRun, httpCfg, gateways, rec }) {
     }
   }
   say(`corsair explain agrees with Chromium and the gateway on ${agree} of ${blocked.length} blocked cells`);
+}
+
+
+// ---------------------------------------------------------------------------
+// Part: cross-origin protection (CSRF), self-contained.
+//
+// CORS decides who reads a response, not who sends a request: a cross-origin
+// <form method=post> and a fetch(url, {method: 'POST', mode: 'no-cors'}) with a
+// form body need no preflight. Against each target (the gateway over http,
+// where Chromium sends no Sec-Fetch-Site and the Origin-vs-Host fallback
+// decides; over TLS, where it sends Sec-Fetch-Site; and the tower app's
+// CorsLayer, on a *.localhost name, where it sends Sec-Fetch-Site), from an unlisted origin, a
+// listed origin and the target's own origin (a page the target serves), a form
+// POST and a no-cors POST are made in Chromium; each must reach the handler
+// behind corsair (counted there) exactly when the policy `csrf` trusts the
+// page, and the exact exempt path must accept the unlisted origin's form. For
+// the gateways, each refusal must be logged with the reason the engine gives
+// for what Chromium sent (`origin_host_mismatch` without Sec-Fetch-Site,
+// `cross_origin_request` with it); for every case, `corsair check --mode
+// navigate|no-cors --policy` must predict what happened.
+
+/** In the page: submits a POST form into a hidden iframe; resolves when the answer loaded. */
+async function submitFormInPage({ url, fields }) {
+  return new Promise((resolve) => {
+    const root = document.body || document.documentElement;
+    const name = `csrf${Math.random().toString(36).slice(2)}`;
+    const frame = document.createElement('iframe');
+    frame.name = name;
+    root.appendChild(frame);
+    const form = document.createElement('form');
+    form.method = 'POST';
+    form.action = url;
+    form.target = name;
+    form.enctype = 'application/x-www-form-urlencoded';
+    for (const [k, v] of Object.entries(fields)) {
+      const input = document.createElement('input');
+      input.type = 'hidden';
+      input.name = k;
+      input.value = v;
+      form.appendChild(input);
+    }
+    root.appendChild(form);
+    const timer = setTimeout(() => resolve('timeout'), 10000);
+    frame.addEventListener('load', () => {
+      clearTimeout(timer);
+      resolve('loaded');
+    });
+    form.submit();
+  });
+}
+
+/** In the page: a no-cors POST with a form body (the answer is opaque). */
+async function noCorsPostInPage({ url }) {
+  try {
+    const r = await fetch(url, {
+      method: 'POST',
+      mode: 'no-cors',
+      body: 'a=b',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    return r.type;
+  } catch (e) {
+    return `${e.name}: ${e.message}`;
+  }
+}
+
+/** The gateways' cross-origin protection refusals, by path: the logged `reason`. */
+function protectionRefusals(gateways) {
+  const byPath = new Map();
+  for (const g of [gateways.http, gateways.tls]) {
+    for (const line of fs.readFileSync(g.logPath, 'utf8').split('\n')) {
+      if (!line.startsWith('{')) continue;
+      try {
+        const v = JSON.parse(line);
+        if (v.message === 'cross-origin request refused (403)') byPath.set(v.path, v.reason);
+      } catch {}
+    }
+  }
+  return byPath;
+}
+
+async function csrfPart({ pp, up, tp, gp, gtp, gateways, httpCfg, checkAvailable }) {
+  say(`\n=== cross-origin protection (CSRF): form and no-cors POSTs from Chromium; targets ${CSRF_TARGETS.join(', ')}`);
+  const upstreamCounts = async () => JSON.parse((await request(up, 'GET', '/__e2e/counts')).body).inner;
+  const towerCounts = async () => JSON.parse((await request(tp, 'GET', '/__e2e/counts')).body).inner;
+  const targets = [];
+  if (CSRF_TARGETS.includes('gateway')) {
+    if (gateways) {
+      // Plain http to a name that is not loopback: Chromium sends no Sec-Fetch-Site.
+      targets.push({ name: 'gateway (http)', tag: 'gh', base: `http://api.example.test:${gp}`, scheme: 'http', counts: upstreamCounts, logged: true, fetchMetadata: false });
+      // https: Chromium sends Sec-Fetch-Site.
+      targets.push({ name: 'gateway (tls)', tag: 'gt', base: `https://api.example.test:${gtp}`, scheme: 'https', counts: upstreamCounts, logged: true, fetchMetadata: true });
+    } else {
+      skip('CSRF part against the gateway', 'corsair serve is not available in this build', 1);
+    }
+  }
+  if (CSRF_TARGETS.includes('tower')) {
+    // *.localhost is potentially trustworthy: Chromium sends Sec-Fetch-Site.
+    targets.push({ name: 'tower app', tag: 'tw', base: `http://api.localhost:${tp}`, scheme: 'http', counts: towerCounts, logged: false, fetchMetadata: true });
+  }
+  const rows = [];
+  for (const t of targets) {
+    const listed = `${t.scheme}://app.example.com:${pp}`;
+    const unlisted = `${t.scheme}://evil.example:${pp}`;
+    const own = t.base;
+    const scenarios = [];
+    for (const [who, origin, trusted] of [['unlisted', unlisted, false], ['listed', listed, true], ['same-origin', own, true]]) {
+      for (const kind of ['form', 'no-cors']) {
+        scenarios.push({ who, origin, kind, path: `/csrf/${t.tag}-${who}-${kind}`, want: trusted });
+      }
+    }
+    scenarios.push({ who: 'unlisted, exempt path', origin: unlisted, kind: 'form', path: '/csrf/oauth/callback', want: true });
+    for (const sc of scenarios) {
+      const before = await t.counts();
+      const page = await context.newPage();
+      let outcome;
+      try {
+        // The same-origin page is one the target serves (the upstream's JSON, through corsair).
+        const pageUrl = sc.who === 'same-origin' ? `${own}/csrf/${t.tag}-page` : `${sc.origin}/`;
+        await page.goto(pageUrl, { timeout: 30000 });
+        const url = t.base + sc.path;
+        outcome = sc.kind === 'form'
+          ? await page.evaluate(submitFormInPage, { url, fields: { amount: '100', to: 'attacker' } })
+          : await page.evaluate(noCorsPostInPage, { url });
+      } catch (e) {
+        outcome = `error: ${e.message.split('\n')[0]}`;
+      } finally {
+        await page.close();
+      }
+      await sleep(100);
+      const after = await t.counts();
+      const key = `POST ${sc.path}`;
+      const reached = (after[key] || 0) - (before[key] || 0);
+      rows.push({ t, sc, outcome, reached });
+    }
+  }
+  const refusals = gateways ? protectionRefusals(gateways) : new Map();
+  const checkOne = async (r) => {
+    if (!checkAvailable) return null;
+    const args = ['check', r.t.base + r.sc.path, '--origin', r.sc.origin, '--method', 'POST', '--mode', r.sc.kind === 'form' ? 'navigate' : 'no-cors',
+      '--body-type', 'application/x-www-form-urlencoded', '--policy', httpCfg, '--format', 'json'];
+    const out = await run(CORSAIR_BIN, args);
+    try {
+      const j = JSON.parse(out.stdout);
+      return { code: out.code, delivered: j.delivered, outcome: j.protection ? j.protection.outcome : null, args };
+    } catch {
+      return { code: out.code, error: (out.stderr || out.stdout).trim().split('\n')[0], args };
+    }
+  };
+  const checks = await pool(rows, 6, checkOne);
+  say(`${'target'.padEnd(16)}${'page'.padEnd(44)}${'POST'.padEnd(30)}${'reached'.padEnd(9)}${'expected'.padEnd(10)}${'gateway reason'.padEnd(22)}corsair check`);
+  let agree = 0;
+  rows.forEach((r, i) => {
+    const problems = [];
+    const wantReached = r.sc.want ? 1 : 0;
+    if (r.outcome.startsWith('error') || r.outcome === 'timeout' || /Error/.test(r.outcome)) problems.push(`Chromium: ${r.outcome}`);
+    if (r.reached !== wantReached) problems.push(`reached the handler ${r.reached}x, expected ${wantReached}x`);
+    const logged = r.t.logged ? refusals.get(r.sc.path) || null : undefined;
+    const wantReason = r.sc.want ? null : r.t.fetchMetadata ? 'cross_origin_request' : 'origin_host_mismatch';
+    if (r.t.logged && logged !== wantReason) problems.push(`the gateway logged ${logged}, expected ${wantReason}`);
+    const c = checks[i];
+    let checkText = '-';
+    if (c) {
+      if (c.error) problems.push(`corsair check: exit ${c.code}: ${c.error}`);
+      else {
+        checkText = `${c.delivered ? 'delivered' : 'refused'} (${c.outcome})`;
+        if (c.delivered !== r.sc.want) problems.push(`corsair check predicts ${c.delivered ? 'delivered' : 'refused'}`);
+        if (c.code !== (r.sc.want ? 0 : 1)) problems.push(`corsair check exit ${c.code}`);
+        if (!r.sc.want && c.outcome !== wantReason) problems.push(`corsair check names ${c.outcome}, expected ${wantReason}`);
+      }
+    }
+    const page = r.sc.who === 'same-origin' ? 'its own origin' : `${r.sc.origin.replace(/:\d+$/, '')} (${r.sc.who})`;
+    const reason = logged === undefined ? 'not logged' : logged || '-';
+    say(`${r.t.name.padEnd(16)}${page.padEnd(44)}${`${r.sc.kind} ${r.sc.path.startsWith('/csrf/oauth') ? r.sc.path : ''}`.padEnd(30)}${String(r.reached).padEnd(9)}${String(wantReached).padEnd(10)}${reason.padEnd(22)}${checkText}${problems.length ? '   !! DISAGREES' : ''}`);
+    if (problems.length) {
+      summary.failed++;
+      failures.push({ label: `CSRF: ${r.t.name}, ${r.sc.kind} POST to ${r.sc.path} from ${r.sc.origin} (${r.sc.who})${c && c.args ? `\n    command: corsair ${c.args.join(' ')}` : ''}`, problems });
+    } else {
+      agree++;
+      summary.passed++;
+    }
+  });
+  say(`cross-origin protection: Chromium, the handler's counts${gateways ? ', the gateway logs' : ''} and corsair check agree on ${agree} of ${rows.length} cases; ${elapsed()}`);
 }
 
 // ---------------------------------------------------------------------------
@@ -909,7 +1123,7 @@ async function main() {
                 body: m === 'GET' || m === 'DELETE' ? null : BODY, url, pathname,
                 checkUrl: (https_ ? `https://api.example.test:${gtp}` : `http://api.example.test:${gp}`) + pathname,
               };
-              cell.expect = intent(p, cell);
+              cell.expect = intent(p, cell, server.protects);
               cells.push(cell);
             }
           }
@@ -923,6 +1137,7 @@ async function main() {
     {
       name: 'axum app + corsair-tower CorsLayer',
       tag: 't',
+      protects: CSRF_TARGETS.includes('tower'),
       url: () => `http://api.localhost:${tp}`,
       counts: async () => JSON.parse((await request(tp, 'GET', '/__e2e/counts')).body),
       reached: (counts, cell) => counts.inner[`${cell.expect.method} ${cell.pathname}`] || 0,
@@ -937,6 +1152,7 @@ async function main() {
       name: 'corsair serve (http and, for https origins, [tls])',
       tag: 'g',
       gateway: true,
+      protects: true,
       url: (https_) => (https_ ? `https://api.example.test:${gtp}` : `http://api.example.test:${gp}`),
       counts: async () => JSON.parse((await request(up, 'GET', '/__e2e/counts')).body),
       reached: (counts, cell) => counts.inner[`${cell.expect.method} ${cell.pathname}`] || 0,
@@ -979,8 +1195,8 @@ async function main() {
   }
   const checks = await checksDone;
   say(`\nlegend: ok:rs = allowed, and the script could read X-Request-Id (r) and X-Secret (s) (ok:- = neither);
-        NO = blocked (TypeError) and the request never reached the handler behind corsair (the preflight was refused);
-        NO> = blocked (TypeError) although the request reached the handler (no preflight needed; the script cannot read the answer);
+        NO = blocked (TypeError) and the request never reached the handler behind corsair (the preflight, or cross-origin protection, refused it);
+        NO> = blocked (TypeError) although the request reached the handler (no preflight needed, and cross-origin protection let it through; the script cannot read the answer);
         ! = disagreement between Chromium, the policy's intent and corsair check (details at the end);
         columns: request headers none | X-Custom: e2e | Authorization: Bearer … | Content-Type: application/json,
         with credentials 'omit' and 'include'; POST/PUT/put/patch carry a string body (text/plain unless Content-Type is set)`);
@@ -1043,6 +1259,8 @@ async function main() {
   // ---- Report-only mode.
   if (gateways) await reportOnlyPart({ pp });
   else skip('report-only', 'needs corsair serve', 1);
+  // ---- Cross-origin protection (CSRF).
+  await csrfPart({ pp, up, tp, gp, gtp, gateways, httpCfg, checkAvailable });
 
   // ---- Preflight caching.
   say(`matrix done; ${elapsed()}`);

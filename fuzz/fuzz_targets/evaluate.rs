@@ -9,7 +9,8 @@
 //! Then liveness (`corsair_fuzz::check_allowed_preflight`): a preflight
 //! built from what the generated policy allows (an allowed origin, an
 //! allowed method, allowed names) is answered 204 with the headers that let
-//! the browser through.
+//! the browser through. And cross-origin protection on the same request
+//! (`corsair_fuzz::check_protection`): trusted origins are the reference's.
 #![no_main]
 
 use arbitrary::Arbitrary;
@@ -230,6 +231,7 @@ fuzz_target!(|input: Input| {
     let req = map(&input.request);
     let upstream = map(&input.upstream);
     corsair_fuzz::check_request(&policy, &config, &method, &req, &upstream);
+    corsair_fuzz::check_protection(&policy, &config, &method, &req);
     // The preflight path proper: the same headers as an OPTIONS.
     if req.contains_key(header::ACCESS_CONTROL_REQUEST_METHOD) {
         corsair_fuzz::check_request(&policy, &config, &Method::OPTIONS, &req, &upstream);

@@ -434,15 +434,26 @@ pub fn check_request(
                     // Debug mode: 204 with ACAO (and ACAC) so the console
                     // names the cause, plus, for a method rejection, the
                     // configured methods — never the one asked for, or a
-                    // browser would pass the preflight.
+                    // browser would pass the preflight — and, for a rejection
+                    // of the headers (listed or malformed), the requested
+                    // method (which passed, being checked first), so that the
+                    // console names the headers; never a header.
                     assert_eq!(status, StatusCode::NO_CONTENT);
                     let method_rejection = r.code() == "method_not_allowed";
                     for n in cors_names(&h) {
                         assert!(
                             n == "access-control-allow-origin"
                                 || n == "access-control-allow-credentials"
-                                || (method_rejection && n == "access-control-allow-methods"),
+                                || n == "access-control-allow-methods",
                             "debug rejection {r:?} carries {n}"
+                        );
+                    }
+                    if !method_rejection {
+                        let granted: Vec<&[u8]> = values(&h, &header::ACCESS_CONTROL_ALLOW_METHODS);
+                        let asked: Vec<&[u8]> = values(req, &header::ACCESS_CONTROL_REQUEST_METHOD);
+                        assert!(
+                            granted.is_empty() || granted == asked,
+                            "debug header rejection grants {granted:?}, asked {asked:?}"
                         );
                     }
                     if method_rejection {
@@ -494,5 +505,56 @@ pub fn check_request(
                 "apply added ACAO to a rejected or non-CORS request"
             );
         }
+    }
+}
+
+/// Cross-origin protection on one request under the policy built from `c`
+/// (protection on, no exempt path), with its own `Sec-Fetch-Site` lines and
+/// once more with `Sec-Fetch-Site: cross-site` added: never a panic; GET,
+/// HEAD and OPTIONS always pass; a request passes as trusted only with one
+/// `Origin` the reference admits (any but `null` under `*`); a refusal
+/// happens only to an unsafe method whose origin the reference does not
+/// admit, and names its code in the body.
+pub fn check_protection(policy: &corsair::Policy, c: &corsair::PolicyConfig, method: &http::Method, req: &HeaderMap) {
+    use corsair::cross_origin::{CrossOriginProtection, Passed, SEC_FETCH_SITE};
+
+    let protection = CrossOriginProtection::new();
+    let public = c.allow_origins.iter().any(|o| o == "*");
+    let origins = values(req, &header::ORIGIN);
+    let trusted_by_reference = match origins.as_slice() {
+        [o] if !o.is_empty() => {
+            let o = String::from_utf8_lossy(o);
+            o != "null" && (public || ref_allows(&c.allow_origins, &o))
+        }
+        _ => false,
+    };
+    let safe = *method == http::Method::GET || *method == http::Method::HEAD || *method == http::Method::OPTIONS;
+    let mut cross = req.clone();
+    cross.append(SEC_FETCH_SITE, HeaderValue::from_static("cross-site"));
+    for h in [req, &cross] {
+        let got = protection.check(policy, method, "/", Some(b"api.example.com"), h);
+        if safe {
+            assert_eq!(got, Ok(Passed::SafeMethod));
+        }
+        match &got {
+            Ok(Passed::TrustedOrigin) => {
+                assert!(trusted_by_reference, "trusted {origins:?} under {:?}", c.allow_origins)
+            }
+            Err(r) => {
+                assert!(!safe && !trusted_by_reference, "refused {origins:?}: {r}");
+                assert!(r.body().contains(r.code()));
+            }
+            Ok(_) => {}
+        }
+    }
+    // A request a browser marks cross-site passes only with a trusted origin.
+    if !safe {
+        let got = protection.check(policy, method, "/", Some(b"api.example.com"), &cross);
+        assert_eq!(
+            got.is_ok(),
+            trusted_by_reference,
+            "{origins:?} under {:?}: {got:?}",
+            c.allow_origins
+        );
     }
 }

@@ -53,21 +53,37 @@ without Origin tells a refused origin from a URL that takes no WebSocket. With -
 the config decides as the gateway does (no Origin, the URL's own origin, or an origin the
 covering policy allows).
 
+Cross-site request forgery: a <form method=post> (--mode navigate) or a
+fetch(url, {mode: \"no-cors\"}) POST (--mode no-cors) is sent without a preflight and the page
+never reads the answer, so CORS does not stop it; what matters is whether it reaches the
+service. check says so, and why: with --policy by the config's cross-origin protection
+(protect_unsafe_requests: Sec-Fetch-Site, Origin, the policy's allow_origins, exempt
+paths); against the URL only with --send for a POST (GET and HEAD are sent as usual).
+A corsair gateway's refusal (403, reason cross_origin_request or origin_host_mismatch)
+is recognized by its body. In --mode cors, the simulation applies the same protection to
+the actual request (--policy), and adds the Sec-Fetch-* headers a browser sends.
+
 Examples:
   corsair check https://api.example.com/items --origin https://app.example.com
   corsair check https://api.example.com/items --origin https://app.example.com \\
       --method PATCH -H 'Content-Type: application/json' -H 'X-Token: 1' --credentials
   corsair check https://api.example.com/items --origin https://app.example.com --method DELETE --send
   corsair check https://api.example.com/items --origin https://app.example.com --policy corsair.toml
+  corsair check https://api.example.com/transfer --origin https://evil.example --method POST \\
+      --mode navigate --policy corsair.toml
+  corsair check https://api.example.com/transfer --origin https://evil.example --method POST \\
+      --mode no-cors --body-type application/x-www-form-urlencoded --send
   corsair check --har session.har --format json
   corsair check wss://api.example.com/live --origin https://app.example.com
   corsair check wss://api.example.com/live --origin https://evil.example --policy corsair.toml
 
 Exit codes:
   0  allowed (without --send, for a method other than GET/HEAD: the preflight allows it,
-     or none is needed; the actual request was not sent)
-  1  blocked
-  2  error of use (bad arguments, unreadable --policy or --har file, unreachable URL)";
+     or none is needed; the actual request was not sent); --mode no-cors|navigate: the
+     request reaches the service
+  1  blocked; --mode no-cors|navigate: refused (403)
+  2  error of use (bad arguments, unreadable --policy or --har file, unreachable URL);
+     --mode no-cors|navigate: also a POST neither sent (--send) nor decided (--policy)";
 
 /// `corsair explain --help`.
 pub(crate) const EXPLAIN: &str = "\
@@ -94,7 +110,7 @@ Exit codes:
 
 /// `corsair audit --help`.
 pub(crate) const AUDIT: &str = "\
-Methods used: GET and OPTIONS only, nothing that changes state. The GETs carry crafted
+Methods used: GET and OPTIONS only, nothing that changes state (unless --unsafe-probes). The GETs carry crafted
 Origin headers (look-alikes of the trusted origins, null, shared-hosting sites, local
 and internal origins, other ports); one of them is sent over a connection of its own
 with a carriage return in its Origin (to see whether it is reflected into a header);
@@ -105,10 +121,19 @@ Three GETs are WebSocket handshakes (Upgrade: websocket), from a trusted origin,
 arbitrary one and null, each closed at once after a 101 without a message: an endpoint
 that accepts them from any origin is open to Cross-Site WebSocket Hijacking.
 
+--unsafe-probes (opt in) adds three POSTs with a form body (corsair_probe=1): one from the
+site's own origin (does the endpoint take POSTs?), one from an arbitrary origin with
+Sec-Fetch-Site: cross-site and one without it (as an older browser, or any browser to a
+plain-http URL, sends it). An endpoint that accepts the cross-site ones is open to
+cross-site request forgery if it acts on cookies (findings cross-site-post and
+cross-site-post-without-sec-fetch-site). A POST can change state: use it where that is
+harmless, or on a test deployment.
+
 Examples:
   corsair audit https://api.example.com/me
   corsair audit https://api.example.com/me --origin https://app.example.com --origin https://admin.example.com
   corsair audit https://api.example.com/me --origin https://app.example.com --format json
+  corsair audit https://staging.example.com/account/email --unsafe-probes
 
 Exit codes:
   0  no high-severity finding (a clean run lists what was probed)

@@ -72,6 +72,19 @@ pub enum Format {
     Json,
 }
 
+/// The mode of the request `check` asks about (Fetch's request mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum RequestMode {
+    /// `fetch()`'s default: may the page read the answer?
+    #[default]
+    Cors,
+    /// `fetch(url, {mode: "no-cors"})`: sent without a preflight, never readable; does it
+    /// reach the service?
+    NoCors,
+    /// An HTML form submission (`<form method=post>`): does it reach the service?
+    Navigate,
+}
+
 /// Log format for `serve`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum LogFormat {
@@ -125,14 +138,21 @@ pub struct CheckArgs {
     pub policy: Option<PathBuf>,
     /// Check a WebSocket from the origin instead of a fetch (implied by a ws:// or wss://
     /// URL): one handshake, closed at once; with --policy, the gateway's Origin check.
-    #[arg(long, conflicts_with_all = ["method", "headers", "body_type", "credentials", "send"])]
+    #[arg(long, conflicts_with_all = ["method", "headers", "body_type", "credentials", "send", "mode"])]
     pub websocket: bool,
     /// Also send the actual request when its method is not GET or HEAD (it may change
     /// state on the server); without it, check stops after the preflight.
     #[arg(long)]
     pub send: bool,
+    /// The request's mode: `cors` (fetch()'s default: may the page read the answer?),
+    /// `no-cors` (fetch(url, {mode: "no-cors"})) or `navigate` (a <form method=post>
+    /// submission). The last two are sent without a preflight and never read: check then
+    /// says whether the request reaches the service or is refused by cross-origin
+    /// protection (CSRF), and why.
+    #[arg(long, value_enum, default_value_t = RequestMode::Cors)]
+    pub mode: RequestMode,
     /// Decide every cross-origin request of a DevTools HAR export, offline.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["url", "origin", "policy", "send", "headers", "body_type", "credentials"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["url", "origin", "policy", "send", "headers", "body_type", "credentials", "mode"])]
     pub har: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -180,6 +200,12 @@ pub struct AuditArgs {
     /// An origin the site is meant to trust (used to derive look-alike probes); repeatable.
     #[arg(long = "origin")]
     pub origins: Vec<String>,
+    /// Also send three form POSTs (body `corsair_probe=1`): from the site's own origin,
+    /// and from an arbitrary origin with and without `Sec-Fetch-Site: cross-site`, to find
+    /// an endpoint that accepts cross-site unsafe requests (CSRF). A POST can change
+    /// state: use it on endpoints where that is harmless, or on a test deployment.
+    #[arg(long)]
+    pub unsafe_probes: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,

@@ -36,7 +36,6 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
-use corsair::PolicyConfig;
 use corsair_tower::{Cors, CorsLayer};
 use http::StatusCode;
 use tower::util::BoxCloneSyncService;
@@ -85,75 +84,25 @@ fn covers(r: &Route, req: &Request) -> bool {
     host_ok && has_prefix(req.uri().path(), &r.prefix)
 }
 
-fn strings(t: &toml::Table, k: &str) -> Result<Vec<String>, String> {
-    match t.get(k) {
-        None => Ok(Vec::new()),
-        Some(toml::Value::Array(a)) => a
-            .iter()
-            .map(|v| {
-                v.as_str()
-                    .map(str::to_owned)
-                    .ok_or_else(|| format!("`{k}`: expected strings"))
-            })
-            .collect(),
-        Some(_) => Err(format!("`{k}`: expected an array of strings")),
-    }
-}
-
-fn boolean(t: &toml::Table, k: &str) -> Result<bool, String> {
-    match t.get(k) {
-        None => Ok(false),
-        Some(toml::Value::Boolean(b)) => Ok(*b),
-        Some(_) => Err(format!("`{k}`: expected true or false")),
-    }
-}
-
-/// Reads the `[[policy]]` tables of a corsair config file.
+/// Reads the `[[policy]]` tables of a corsair config file, as the library
+/// offers it (`corsair::PolicyFile`): each table's layer is named after it,
+/// in its mode, with its cross-origin protection.
 fn load(path: &str, inner: &Inner) -> Result<Vec<Route>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
-    let doc: toml::Table = text.parse().map_err(|e| format!("{path}: {e}"))?;
-    let Some(toml::Value::Array(tables)) = doc.get("policy") else {
+    let file = corsair::PolicyFile::parse(&text).map_err(|e| format!("{path}: {e}"))?;
+    if file.policies().is_empty() {
         return Err(format!("{path}: no [[policy]] table"));
-    };
-    let mut routes = Vec::new();
-    for (i, v) in tables.iter().enumerate() {
-        let t = v.as_table().ok_or_else(|| format!("policy[{i}] is not a table"))?;
-        let ctx = |e: String| format!("{path}: policy[{i}]: {e}");
-        let name = t
-            .get("name")
-            .and_then(|v| v.as_str())
-            .map_or_else(|| format!("policy[{i}]"), str::to_owned);
-        let prefix = t.get("path_prefix").and_then(|v| v.as_str()).unwrap_or("/").to_owned();
-        let hosts = strings(t, "hosts")
-            .map_err(ctx)?
-            .iter()
-            .map(|h| h.to_ascii_lowercase())
-            .collect();
-        let max_age = match t.get("max_age") {
-            None => None,
-            Some(toml::Value::Integer(n)) => Some(*n),
-            Some(_) => return Err(ctx("`max_age`: expected an integer".into())),
-        };
-        let cfg = PolicyConfig {
-            allow_origins: strings(t, "allow_origins").map_err(ctx)?,
-            allow_methods: strings(t, "allow_methods").map_err(ctx)?,
-            allow_headers: strings(t, "allow_headers").map_err(ctx)?,
-            expose_headers: strings(t, "expose_headers").map_err(ctx)?,
-            allow_credentials: boolean(t, "allow_credentials").map_err(ctx)?,
-            max_age,
-            allow_private_network: boolean(t, "allow_private_network").map_err(ctx)?,
-            allow_insecure_origins: boolean(t, "allow_insecure_origins").map_err(ctx)?,
-            debug: boolean(t, "debug").map_err(ctx)?,
-        };
-        let policy = cfg.build().map_err(|e| ctx(e.to_string()))?;
-        routes.push(Route {
-            name,
-            hosts,
-            prefix,
-            svc: CorsLayer::new(policy).layer(inner.clone()),
-        });
     }
-    Ok(routes)
+    Ok(file
+        .into_policies()
+        .into_iter()
+        .map(|entry| Route {
+            name: entry.name.clone(),
+            hosts: entry.hosts.clone(),
+            prefix: entry.path_prefix.clone(),
+            svc: CorsLayer::from_policy_entry(entry).layer(inner.clone()),
+        })
+        .collect())
 }
 
 fn json_map(m: &BTreeMap<String, u64>) -> String {

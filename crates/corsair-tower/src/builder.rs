@@ -4,8 +4,9 @@
 
 use std::sync::Arc;
 
+use corsair::cross_origin::CrossOriginProtection;
 use corsair::{
-    ConfigErrors, DynamicOrigins, IntoHeaderName, IntoMaxAge, IntoMethod, IntoOrigin, PolicyConfig, PolicyMode,
+    ConfigErrors, DynamicOrigins, IntoHeaderName, IntoMaxAge, IntoMethod, IntoOrigin, Policy, PolicyConfig, PolicyMode,
 };
 use tracing::Level;
 
@@ -66,6 +67,8 @@ pub struct CorsLayerBuilder {
     hook: Option<Hook>,
     extensions: Option<bool>,
     mode: PolicyMode,
+    protect: Option<bool>,
+    exempt: Vec<String>,
 }
 
 /// A cloneable rejection hook.
@@ -205,27 +208,63 @@ impl CorsLayerBuilder {
         self
     }
 
-    /// Validates the policy (every problem at once) and builds the layer.
+    /// Cross-origin protection (CSRF): on by default; `false` turns it off
+    /// (see [`CorsLayer::cross_origin_protection`]).
+    pub fn protect_unsafe_requests(mut self, yes: bool) -> Self {
+        self.protect = Some(yes);
+        self
+    }
+
+    /// Exact paths that take unsafe requests from browsers of any origin (an
+    /// OpenID Connect `form_post` callback); checked by
+    /// [`build`](Self::build) (see [`CrossOriginProtection::exempt_paths`]).
+    /// Adds to earlier ones.
+    pub fn protect_unsafe_requests_exempt<I, S>(mut self, paths: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.exempt.extend(paths.into_iter().map(Into::into));
+        self
+    }
+
+    /// Validates the policy and the exempt paths (every problem at once)
+    /// and builds the layer.
     pub fn build(self) -> Result<CorsLayer, ConfigErrors> {
-        let policy = match &self.dynamic {
-            Some(d) => self.config.build_with_dynamic_origins(d)?,
-            None => self.config.build()?,
-        };
-        Ok(self.options(CorsLayer::new(policy)))
+        let (policy, protection) = self.validate()?;
+        Ok(self.options(CorsLayer::new(policy), protection))
     }
 
     /// [`build`](Self::build), for a layer whose policy the returned handle
     /// can replace (see [`CorsLayer::reloadable`]).
     pub fn build_reloadable(self) -> Result<(CorsLayer, PolicyHandle), ConfigErrors> {
-        let policy = match &self.dynamic {
-            Some(d) => self.config.build_with_dynamic_origins(d)?,
-            None => self.config.build()?,
-        };
+        let (policy, protection) = self.validate()?;
         let (layer, handle) = CorsLayer::reloadable(policy);
-        Ok((self.options(layer), handle))
+        Ok((self.options(layer, protection), handle))
     }
 
-    fn options(self, mut layer: CorsLayer) -> CorsLayer {
+    fn validate(&self) -> Result<(Policy, CrossOriginProtection), ConfigErrors> {
+        let policy = match &self.dynamic {
+            Some(d) => self.config.build_with_dynamic_origins(d),
+            None => self.config.build(),
+        };
+        let base = if self.protect.unwrap_or(true) {
+            CrossOriginProtection::new()
+        } else {
+            CrossOriginProtection::disabled()
+        };
+        match (policy, base.exempt_paths(&self.exempt)) {
+            (Ok(policy), Ok(protection)) => Ok((policy, protection)),
+            (Err(mut a), Err(b)) => {
+                a.0.extend(b);
+                Err(a)
+            }
+            (Err(e), _) | (_, Err(e)) => Err(e),
+        }
+    }
+
+    fn options(self, mut layer: CorsLayer, protection: CrossOriginProtection) -> CorsLayer {
+        layer = layer.cross_origin_protection(protection);
         if let Some(name) = self.name {
             layer = layer.named(name);
         }

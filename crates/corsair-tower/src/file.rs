@@ -106,8 +106,12 @@ impl CorsLayer {
     }
 
     /// The layer of one validated `[[policy]]` table: its policy, named
-    /// after it, in its mode.
+    /// after it, in its mode, with its cross-origin protection
+    /// (`protect_unsafe_requests`, `protect_unsafe_requests_exempt`).
     pub fn from_policy_entry(entry: PolicyEntry) -> Self {
-        Self::new(entry.policy).named(entry.name).with_mode(entry.mode)
+        Self::new(entry.policy)
+            .named(entry.name)
+            .with_mode(entry.mode)
+            .cross_origin_protection(entry.protection)
     }
 }

@@ -6,6 +6,7 @@ use std::ops::Deref;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use arc_swap::{ArcSwap, Guard};
+use corsair::cross_origin::CrossOriginProtection;
 use corsair::shadow::ShadowReport;
 use corsair::{Policy, PolicyMode};
 use tower_layer::Layer;
@@ -68,6 +69,8 @@ pub(crate) struct Shared {
     /// request path's shortcut.
     pub(crate) enforced: Option<Arc<Policy>>,
     pub(crate) report_only: bool,
+    /// Cross-origin protection (on by default).
+    pub(crate) protection: CrossOriginProtection,
     pub(crate) reasons: Reasons,
     /// Report-only mode's disagreements.
     pub(crate) report: Mutex<ShadowReport>,
@@ -79,6 +82,7 @@ impl Shared {
             source,
             enforced: None,
             report_only: false,
+            protection: CrossOriginProtection::new(),
             reasons: Reasons::default(),
             report: Mutex::new(ShadowReport::new()),
         };
@@ -210,6 +214,7 @@ impl CorsLayer {
             None => {
                 let mut shared = Shared::new(self.shared.source.clone());
                 shared.report_only = self.shared.report_only;
+                shared.protection = self.shared.protection.clone();
                 shared.reasons = self.shared.reasons.clone();
                 f(&mut shared);
                 shared.refresh();
@@ -275,6 +280,58 @@ impl CorsLayer {
     {
         let hook = Arc::new(hook);
         self.edit(|s| s.reasons.hook = Some(hook))
+    }
+
+    /// Cross-origin protection (CSRF) for this layer: on by default
+    /// ([`CrossOriginProtection::new`]). An unsafe request (any method but
+    /// `GET`, `HEAD` and `OPTIONS`) that a browser sends for a page of an
+    /// origin the policy does not allow (a cross-site `<form method=post>`,
+    /// a `fetch(…, {mode: "no-cors"})` POST, which CORS lets through because
+    /// the page never reads the answer) is answered `403` (empty body, no
+    /// CORS headers) and never reaches the service. The trusted origins are
+    /// the policy's `allow_origins`; a request with neither `Sec-Fetch-Site`
+    /// nor `Origin` (not a browser) always passes; a request without
+    /// `Sec-Fetch-Site` passes when its `Origin` names the request's own
+    /// authority (the URI's, else its one `Host`). See
+    /// [`corsair::cross_origin`] for the algorithm.
+    ///
+    /// [`CrossOriginProtection::disabled`] turns it off;
+    /// [`CrossOriginProtection::exempt_paths`] lets endpoints that receive
+    /// cross-site POSTs by design (an OpenID Connect `form_post` callback)
+    /// take them. Paths are compared with the request's path as it arrives:
+    /// a layer has no canonical form, so a path spelled otherwise than an
+    /// exempt one is protected.
+    ///
+    /// ```
+    /// use corsair::cross_origin::CrossOriginProtection;
+    /// use corsair::PolicyConfig;
+    /// use corsair_tower::CorsLayer;
+    ///
+    /// let policy = PolicyConfig::new().allow_origins(["https://app.example.com"]).build()?;
+    /// let layer = CorsLayer::new(policy)
+    ///     .cross_origin_protection(CrossOriginProtection::new().exempt_paths(["/oauth/callback"])?);
+    /// assert!(layer.protection().is_exempt("/oauth/callback"));
+    /// # Ok::<(), corsair::ConfigErrors>(())
+    /// ```
+    pub fn cross_origin_protection(self, protection: CrossOriginProtection) -> Self {
+        self.edit(|s| s.protection = protection)
+    }
+
+    /// The layer's cross-origin protection.
+    pub fn protection(&self) -> &CrossOriginProtection {
+        &self.shared.protection
+    }
+
+    /// Calls `hook` for every request cross-origin protection refuses (after
+    /// the log event, before the `403` is returned). In report-only mode
+    /// nothing is refused: a request it would refuse is a disagreement in the
+    /// [`report`](Self::report) instead.
+    pub fn on_cross_origin_refusal<F>(self, hook: F) -> Self
+    where
+        F: Fn(&crate::CrossOriginRefusal) + Send + Sync + 'static,
+    {
+        let hook = Arc::new(hook);
+        self.edit(|s| s.reasons.refusal_hook = Some(hook))
     }
 
     /// Whether the responses to rejected requests carry a

@@ -61,6 +61,7 @@ mod builder;
 #[cfg(feature = "toml")]
 mod file;
 mod layer;
+mod protection;
 mod reasons;
 mod reload;
 mod service;
@@ -70,6 +71,7 @@ pub use builder::{Any, CorsLayerBuilder};
 #[cfg(feature = "toml")]
 pub use file::ConfigFileError;
 pub use layer::CorsLayer;
+pub use protection::CrossOriginRefusal;
 pub use reasons::{CorsRejection, RejectionEvent};
 pub use reload::PolicyHandle;
 pub use service::{Cors, ResponseFuture};

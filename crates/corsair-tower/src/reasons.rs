@@ -101,7 +101,11 @@ pub(crate) struct Reasons {
     pub(crate) name: Option<Arc<str>>,
     pub(crate) level: Level,
     pub(crate) hook: Option<Hook>,
-    /// Whether rejected responses carry a [`CorsRejection`].
+    /// The hook for cross-origin protection's refusals.
+    pub(crate) refusal_hook: Option<crate::protection::RefusalHook>,
+    /// Whether rejected responses carry a [`CorsRejection`] (or, refused by
+    /// cross-origin protection, a
+    /// [`CrossOriginRefusal`](crate::CrossOriginRefusal)).
     pub(crate) extensions: bool,
 }
 
@@ -111,6 +115,7 @@ impl Default for Reasons {
             name: None,
             level: Level::DEBUG,
             hook: None,
+            refusal_hook: None,
             extensions: true,
         }
     }
@@ -122,6 +127,10 @@ impl fmt::Debug for Reasons {
             .field("name", &self.name)
             .field("level", &self.level)
             .field("hook", &self.hook.as_ref().map(|_| "Fn(&RejectionEvent)"))
+            .field(
+                "refusal_hook",
+                &self.refusal_hook.as_ref().map(|_| "Fn(&CrossOriginRefusal)"),
+            )
             .field("extensions", &self.extensions)
             .finish()
     }

@@ -1,6 +1,8 @@
 //! [`Cors`], the service: one decision per request, the preflight answered
 //! here or the inner service's response decorated (enforce mode), or the
 //! inner service's response compared and left alone (report-only mode).
+//! Before it, cross-origin protection: an untrusted browser's unsafe request
+//! is answered `403` here (enforce mode).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -61,6 +63,15 @@ where
                 &loaded
             }
         };
+        // Cross-origin protection first: a refused unsafe request never
+        // reaches the service (a safe method costs one comparison).
+        if let Err(r) = shared.protection.check_request(policy, &req) {
+            return ResponseFuture {
+                state: State::Ready {
+                    resp: Some(crate::protection::refuse(&shared.reasons, &req, r)),
+                },
+            };
+        }
         let decision = policy.evaluate(req.method(), req.headers());
         let reasons = &shared.reasons;
         let rejected = |r| {
@@ -102,7 +113,8 @@ where
 }
 
 /// Report-only mode: the request goes to the inner service as it is; its
-/// response will be compared with the policy's verdict.
+/// response will be compared with the policy's verdict (and with
+/// cross-origin protection's).
 #[cold]
 fn observe<S, ReqBody, ResBody>(
     inner: &mut S,
@@ -114,7 +126,8 @@ where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
 {
     let decision = policy.evaluate(req.method(), req.headers());
-    let observation = Observation::new(shared, policy, decision, &req);
+    let refusal = shared.protection.check_request(policy, &req).err();
+    let observation = Observation::new(shared, policy, decision, refusal, &req);
     let fut = inner.call(req);
     ResponseFuture {
         state: match observation {

@@ -5,7 +5,8 @@
 use std::sync::{Arc, PoisonError};
 use std::time::SystemTime;
 
-use corsair::shadow::{compare, Comparison, Sample};
+use corsair::cross_origin::CrossOriginRejection;
+use corsair::shadow::{compare, Comparison, Disagreement, Sample, ShadowVerdict};
 use corsair::{Decision, Policy, RequestKind};
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, Request, Response};
@@ -27,6 +28,8 @@ pub(crate) struct Observation {
     shared: Arc<Shared>,
     policy: Arc<Policy>,
     decision: Decision,
+    /// Why cross-origin protection would refuse the request, if it would.
+    refusal: Option<CrossOriginRejection>,
     method: Method,
     path: Box<str>,
     headers: HeaderMap,
@@ -34,14 +37,16 @@ pub(crate) struct Observation {
 
 impl Observation {
     /// What to keep of `req`, or `None` when there is nothing to compare
-    /// (not a CORS request).
+    /// (not a CORS request, and nothing cross-origin protection would
+    /// refuse).
     pub(crate) fn new<B>(
         shared: &Arc<Shared>,
         policy: &Arc<Policy>,
         decision: Decision,
+        refusal: Option<CrossOriginRejection>,
         req: &Request<B>,
     ) -> Option<Box<Self>> {
-        if decision.kind() == RequestKind::NotCors {
+        if decision.kind() == RequestKind::NotCors && refusal.is_none() {
             return None;
         }
         let mut headers = HeaderMap::new();
@@ -57,6 +62,7 @@ impl Observation {
             shared: shared.clone(),
             policy: policy.clone(),
             decision,
+            refusal,
             method: req.method().clone(),
             path: req.uri().path().into(),
             headers,
@@ -64,19 +70,31 @@ impl Observation {
     }
 
     /// Compares the policy's verdict with the service's answer, and logs
-    /// and records a disagreement.
+    /// and records a disagreement. A request cross-origin protection would
+    /// have refused that the service accepted (any status below 400) is a
+    /// "would reject" with the protection's reason code.
     #[inline(never)]
     pub(crate) fn compare<B>(&self, resp: &Response<B>) {
-        let c = compare(
-            &self.policy,
-            &self.decision,
-            &self.method,
-            &self.headers,
-            resp.status(),
-            resp.headers(),
-        );
-        let Comparison::Disagree(d) = c else {
-            return;
+        let d = match &self.refusal {
+            Some(r) if resp.status().as_u16() < 400 => Disagreement {
+                verdict: ShadowVerdict::WouldReject,
+                reason: r.code(),
+                detail: r.to_string(),
+            },
+            _ => {
+                let c = compare(
+                    &self.policy,
+                    &self.decision,
+                    &self.method,
+                    &self.headers,
+                    resp.status(),
+                    resp.headers(),
+                );
+                let Comparison::Disagree(d) = c else {
+                    return;
+                };
+                d
+            }
         };
         let reasons = &self.shared.reasons;
         let kind = self.decision.kind();

@@ -119,9 +119,11 @@ fn rejections_are_logged_put_in_extensions_and_given_to_the_hook() {
     assert!(events.0.lock().expect("events").is_empty());
 
     // An actual request from a refused origin: passed through, with a reason.
+    // (A GET: cross-origin protection would refuse an unsafe one before the
+    // CORS decision; tests/cross_origin.rs checks that.)
     let r = rt.block_on(send(
         &layer,
-        Method::POST,
+        Method::GET,
         "/items",
         &[("origin", "https://evil.example")],
     ));
@@ -161,7 +163,7 @@ fn rejections_are_logged_put_in_extensions_and_given_to_the_hook() {
     assert_eq!(
         *hooked.lock().expect("hook"),
         [
-            "Some(\"api\") actual https://evil.example POST /items \"origin_not_allowed\"",
+            "Some(\"api\") actual https://evil.example GET /items \"origin_not_allowed\"",
             "Some(\"api\") preflight https://app.example.com OPTIONS /items/1 \"header_not_allowed\"",
             "Some(\"api\") actual null GET / \"null_origin\"",
             "Some(\"api\") actual https://app.example.com GET / \"multiple_origins\"",

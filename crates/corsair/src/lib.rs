@@ -53,6 +53,11 @@
 //! report-only mode's comparison of a policy's verdict with a service's own
 //! answer and its bounded report; and, with the `toml` feature,
 //! `PolicyFile`, the `[[policy]]` tables of a corsair config file.
+//! Next to CORS, [`cross_origin`] refuses what CORS cannot: unsafe requests
+//! (a cross-site `<form method=post>`, a `no-cors` POST) that a browser sends
+//! for a page of an origin the policy does not allow
+//! ([`CrossOriginProtection::check`], Go's `CrossOriginProtection` with the
+//! policy's `allow_origins` as the trusted origins).
 //!
 //! The user-agent half, [`agent`], runs the browser's side of the protocol:
 //! whether a request needs a preflight, what it sends, and whether the
@@ -66,6 +71,7 @@
 #![warn(missing_docs)]
 
 pub mod agent;
+pub mod cross_origin;
 mod decision;
 pub mod fetch;
 mod nameset;
@@ -73,6 +79,7 @@ mod origin;
 mod policy;
 pub mod shadow;
 
+pub use cross_origin::{CrossOriginProtection, CrossOriginRejection};
 pub use decision::{
     Decision, Rejection, RequestKind, ACCESS_CONTROL_ALLOW_PRIVATE_NETWORK, ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK,
 };

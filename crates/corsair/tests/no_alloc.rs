@@ -357,3 +357,65 @@ fn evaluate_does_not_allocate_for_a_public_policy() {
         assert_eq!(n, 0, "{pairs:?}: {n} allocation(s)");
     }
 }
+
+/// `CrossOriginProtection::check` allocates nothing either, refusals
+/// included (the rejection keeps refcounted clones of the request's values).
+#[test]
+fn cross_origin_protection_does_not_allocate() {
+    use corsair::cross_origin::CrossOriginProtection;
+
+    let protection = CrossOriginProtection::new().exempt_paths(["/oauth/callback"]).unwrap();
+    for exact in [1, 10_000] {
+        let p = policy(exact);
+        for (method, path, pairs, outcome) in [
+            (Method::GET, "/", &[("sec-fetch-site", "cross-site")][..], "safe_method"),
+            (
+                Method::POST,
+                "/",
+                &[("sec-fetch-site", "same-origin")][..],
+                "same_origin",
+            ),
+            (Method::POST, "/", &[][..], "not_browser"),
+            (
+                Method::POST,
+                "/",
+                &[("sec-fetch-site", "cross-site"), ("origin", "https://o0.example.com")][..],
+                "trusted_origin",
+            ),
+            (
+                Method::POST,
+                "/",
+                &[("sec-fetch-site", "cross-site"), ("origin", "https://evil.example")][..],
+                "cross_origin_request",
+            ),
+            (
+                Method::POST,
+                "/oauth/callback",
+                &[("sec-fetch-site", "cross-site"), ("origin", "https://evil.example")][..],
+                "exempt_path",
+            ),
+            (
+                Method::PUT,
+                "/",
+                &[("origin", "https://api.example.com")][..],
+                "origin_matches_host",
+            ),
+            (
+                Method::PUT,
+                "/",
+                &[("origin", "https://evil.example")][..],
+                "origin_host_mismatch",
+            ),
+        ] {
+            let req = request(pairs);
+            let (r, n) = allocations(|| protection.check(&p, &method, path, Some(b"api.example.com".as_slice()), &req));
+            let got = match &r {
+                Ok(pass) => pass.code(),
+                Err(e) => e.code(),
+            };
+            assert_eq!(got, outcome, "{exact}: {pairs:?}");
+            assert_eq!(n, 0, "{exact}: {pairs:?}: {n} allocation(s)");
+            drop(r);
+        }
+    }
+}

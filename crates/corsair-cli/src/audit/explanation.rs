@@ -369,6 +369,53 @@ pub(crate) fn error_without_cors(e: &Evidence<'_>, status: u16) -> Explanation {
     }
 }
 
+/// `cross-site-post` and `cross-site-post-without-sec-fetch-site`: a cross-site form POST
+/// got `status`; the same-origin one got `baseline`; `trustworthy`: browsers send the URL
+/// `Sec-Fetch-Site`.
+pub(crate) fn cross_site_post(
+    e: &Evidence<'_>,
+    id: Id,
+    status: u16,
+    baseline: Option<u16>,
+    trustworthy: bool,
+) -> Explanation {
+    let o = &e.probe.origin;
+    let how = if id == Id::CrossSitePost {
+        "with `Sec-Fetch-Site: cross-site`, as every current browser sends a form or a no-cors fetch from another \
+         site"
+            .to_owned()
+    } else if trustworthy {
+        "without `Sec-Fetch-Site`, as a browser older than 2023 sends it (the server may rely on Sec-Fetch-Site \
+         alone, with no Origin check behind it)"
+            .to_owned()
+    } else {
+        format!(
+            "without `Sec-Fetch-Site`, as every browser sends it to this plain-http URL (Fetch Metadata goes to \
+             https and loopback URLs only), with an Origin that is not `{}`",
+            e.target
+        )
+    };
+    let same = match baseline {
+        Some(b) => format!(" (the same POST from the site's own origin got {b})"),
+        None => String::new(),
+    };
+    Explanation {
+        text: format!(
+            "A form POST from `{o}` {how}, was accepted: {status}{same}. A page of any site can make a visitor's \
+             browser send it, with the visitor's cookies when they are SameSite=None (or the browser is old), \
+             and the service acts on it; CORS does not stop this, it only hides the answer. If this endpoint \
+             changes state on behalf of a logged-in user, that is cross-site request forgery. (The probe carries \
+             no cookies, so it cannot tell whether a session would be needed.)"
+        ),
+        fix: "refuse unsafe requests (POST, PUT, PATCH, DELETE) whose Sec-Fetch-Site is not same-origin or none, \
+              or, without Sec-Fetch-Site, whose Origin is neither this host nor a trusted origin (a corsair \
+              gateway does with protect_unsafe_requests, on by default; Go's http.CrossOriginProtection; \
+              tower-http's CsrfLayer), or require an anti-CSRF token; set session cookies SameSite=Lax or \
+              Strict."
+            .to_owned(),
+    }
+}
+
 /// `crlf-in-origin`.
 pub(crate) fn crlf() -> Explanation {
     Explanation {

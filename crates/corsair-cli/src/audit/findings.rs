@@ -20,6 +20,8 @@
 //! | `private-network-header` | | granted to an untrusted origin | otherwise (a leftover Chrome ignores) |
 //! | `invalid-allow-origin`, `multiple-allow-origin`, `error-without-cors`, `preflight-disagrees` (breakage: browsers refuse these responses) | | | always |
 //! | `websocket-any-origin`, `websocket-null-origin` (a WebSocket opened from any site or a sandboxed page: browsers send the cookies and make no CORS check) | always | | |
+//! | `cross-site-post` (`--unsafe-probes`: a cross-site form POST accepted; dangerous when the endpoint acts on cookies, which a probe without them cannot see) | | always | |
+//! | `cross-site-post-without-sec-fetch-site` (the same without `Sec-Fetch-Site`) | | when the target is plain http off loopback (every browser sends it so) | otherwise (browsers older than 2023) |
 //!
 //! The rule: high when credentials come along or an attacker can obtain the origin, lower
 //! otherwise. One refinement: `*` with credentials never actually sends credentials
@@ -32,7 +34,8 @@
 //! look-alike class (and `port-bypass`, `local-origin`) is implied by
 //! `reflect-any-origin`; `special-chars` and `port-bypass` are implied by `prefix-match`;
 //! `any-subdomain` is implied by `suffix-match`; `permissive-preflight` is implied by
-//! `preflight-reflects-anything`. They are still reported
+//! `preflight-reflects-anything`; `cross-site-post-without-sec-fetch-site` is implied by
+//! `cross-site-post`. They are still reported
 //! (and counted), but the text report lists them briefly at the end.
 
 use std::collections::BTreeSet;
@@ -69,6 +72,8 @@ pub(crate) enum Id {
     PreflightDisagrees,
     WebsocketAnyOrigin,
     WebsocketNullOrigin,
+    CrossSitePost,
+    CrossSitePostWithoutSecFetchSite,
 }
 
 impl Id {
@@ -98,11 +103,13 @@ impl Id {
             Id::PreflightDisagrees => "preflight-disagrees",
             Id::WebsocketAnyOrigin => "websocket-any-origin",
             Id::WebsocketNullOrigin => "websocket-null-origin",
+            Id::CrossSitePost => "cross-site-post",
+            Id::CrossSitePostWithoutSecFetchSite => "cross-site-post-without-sec-fetch-site",
         }
     }
 
     /// Every id, in report order.
-    pub(crate) const ALL: [Id; 23] = [
+    pub(crate) const ALL: [Id; 25] = [
         Id::ReflectAnyOrigin,
         Id::NullOrigin,
         Id::PrefixMatch,
@@ -126,6 +133,8 @@ impl Id {
         Id::PreflightDisagrees,
         Id::WebsocketAnyOrigin,
         Id::WebsocketNullOrigin,
+        Id::CrossSitePost,
+        Id::CrossSitePostWithoutSecFetchSite,
     ];
 
     /// What is probed for this class (a clean report lists it).
@@ -154,6 +163,12 @@ impl Id {
             Id::PreflightDisagrees => "OPTIONS for GET alone from a trusted origin, against its actual GET",
             Id::WebsocketAnyOrigin => "a WebSocket handshake (closed at once) from an arbitrary origin",
             Id::WebsocketNullOrigin => "a WebSocket handshake (closed at once) with `Origin: null`",
+            Id::CrossSitePost => {
+                "--unsafe-probes: a form POST from an arbitrary origin with Sec-Fetch-Site: cross-site"
+            }
+            Id::CrossSitePostWithoutSecFetchSite => {
+                "--unsafe-probes: a form POST from an arbitrary origin without Sec-Fetch-Site"
+            }
         }
     }
 
@@ -213,7 +228,9 @@ pub(crate) fn severity_for(id: Id, creds: bool) -> Severity {
         Id::AnySubdomain => Severity::Low,
         Id::PortBypass | Id::LocalOrigin | Id::PermissivePreflight if creds => Severity::Medium,
         Id::PortBypass | Id::LocalOrigin | Id::PermissivePreflight => Severity::Low,
-        Id::WildcardWithCredentials | Id::CrlfInOrigin => Severity::Medium,
+        Id::WildcardWithCredentials | Id::CrlfInOrigin | Id::CrossSitePost => Severity::Medium,
+        // Medium for a plain-http target: decided where the target is known.
+        Id::CrossSitePostWithoutSecFetchSite => Severity::Low,
         Id::PrivateNetworkHeader
         | Id::InvalidAllowOrigin
         | Id::MultipleAllowOrigin
@@ -226,7 +243,7 @@ pub(crate) fn severity_for(id: Id, creds: bool) -> Severity {
 /// The request a probe sent, as a finding shows it.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct SentRequest {
-    /// `GET` or `OPTIONS`.
+    /// `GET` or `OPTIONS` (`POST` with `--unsafe-probes`).
     pub(crate) method: String,
     /// Every header line sent (besides `Host`).
     pub(crate) headers: HeaderList,
@@ -278,6 +295,7 @@ fn implied_by(id: Id, fired: &BTreeSet<Id>) -> Option<Id> {
             Some(Id::PreflightReflectsAnything)
         }
         Id::AnySubdomain if fired.contains(&Id::SuffixMatch) => Some(Id::SuffixMatch),
+        Id::CrossSitePostWithoutSecFetchSite if fired.contains(&Id::CrossSitePost) => Some(Id::CrossSitePost),
         _ => None,
     }
 }

@@ -12,7 +12,8 @@
 //! Trusted origins come from `--origin` (default: the target URL's own origin). Redirects
 //! are not followed (a note says so). Only `GET` and `OPTIONS` requests are sent; one `GET`
 //! goes over a connection of its own ([`raw`]), because its `Origin` holds a carriage
-//! return that the HTTP client cannot send.
+//! return that the HTTP client cannot send. With `--unsafe-probes` (opt in), three form
+//! POSTs too: does the endpoint accept a cross-site unsafe request (CSRF)?
 //!
 //! Exit status: 1 when any finding is high, 0 otherwise, 2 on an error (bad URL or
 //! `--origin`, target unreachable, every probe failed), with `{"url", "error"}` on stdout
@@ -29,10 +30,10 @@ mod send;
 
 use std::process::ExitCode;
 
-use self::analysis::{analyze, baseline_notes, Observed};
+use self::analysis::{analyze, baseline_notes, post_notes, Observed};
 use self::findings::Severity;
 use self::origin::Origin;
-use self::probes::derive_probes;
+use self::probes::{derive_probes, unsafe_probes};
 use self::report::{ErrorReport, Report};
 use crate::client::{self, Client};
 use crate::{AuditArgs, Format};
@@ -85,7 +86,10 @@ async fn audit(args: &AuditArgs) -> Result<Report, String> {
         trusted.push(target.clone());
     }
     let url = args.url.trim().to_owned();
-    let probes = derive_probes(&trusted);
+    let mut probes = derive_probes(&trusted);
+    if args.unsafe_probes {
+        probes.extend(unsafe_probes(&target));
+    }
     let client = Client::new()
         .map_err(|e| e.to_string())?
         .with_timeout(send::REQUEST_TIMEOUT)
@@ -103,7 +107,10 @@ async fn audit(args: &AuditArgs) -> Result<Report, String> {
             }
         }
     }
-    let notes = baseline_notes(&probes, &results);
-    let findings = analyze(&target, &probes, &results);
+    let mut notes = baseline_notes(&probes, &results);
+    notes.extend(post_notes(&probes, &results));
+    // Browsers send Sec-Fetch-Site only to potentially trustworthy URLs.
+    let trustworthy = corsair::agent::sec_fetch_site(&target.serialize(), &url).is_some();
+    let findings = analyze(&target, trustworthy, &probes, &results);
     Ok(Report::new(url, &target, &trusted, &probes, findings, errors, notes))
 }

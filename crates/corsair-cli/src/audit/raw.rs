@@ -119,6 +119,7 @@ fn parse_head(head: &[u8]) -> Result<Observed, String> {
         status,
         headers,
         raw: Some(head.to_vec()),
+        refusal: None,
     })
 }
 

@@ -199,14 +199,30 @@ impl Report {
             ..
         } = self.summary;
         if total == 0 {
-            let _ = writeln!(s, "summary: no findings. Checked (GET and OPTIONS requests only):");
+            let posts = self
+                .probed
+                .iter()
+                .any(|p| matches!(p.id, Id::CrossSitePost | Id::CrossSitePostWithoutSecFetchSite));
+            let methods = if posts {
+                "GET, OPTIONS and, with --unsafe-probes, POST requests"
+            } else {
+                "GET and OPTIONS requests only"
+            };
+            let _ = writeln!(s, "summary: no findings. Checked ({methods}):");
+            let width = self
+                .probed
+                .iter()
+                .map(|p| p.id.as_str().len())
+                .max()
+                .unwrap_or(0)
+                .max(28);
             for p in &self.probed {
                 let count = match p.probes {
                     0 => "every answer".to_owned(),
                     1 => "1 probe".to_owned(),
                     n => format!("{n} probes"),
                 };
-                let _ = writeln!(s, "  {:<28} {:<13} {}", p.id.as_str(), count, p.with);
+                let _ = writeln!(s, "  {:<width$} {:<13} {}", p.id.as_str(), count, p.with);
             }
         } else {
             let _ = writeln!(
@@ -227,7 +243,8 @@ impl Report {
         }
         let _ = writeln!(s, "  request:      {} {}", f.request.method, self.url);
         for line in f.request.headers.iter() {
-            if line.name == "origin" || line.name.starts_with("access-control-") {
+            if line.name == "origin" || line.name.starts_with("access-control-") || line.name.starts_with("sec-fetch-")
+            {
                 let _ = writeln!(s, "                {}: {}", line.name, line.value);
             }
         }
@@ -304,13 +321,14 @@ mod tests {
                 headers.append("vary", http::HeaderValue::from_static("Accept-Encoding"));
                 headers.append("vary", http::HeaderValue::from_static("Cookie"));
                 Some(Observed {
+                    refusal: None,
                     status: 200,
                     headers,
                     raw: None,
                 })
             })
             .collect();
-        let findings = analyze(&t, &probes, &results);
+        let findings = analyze(&t, true, &probes, &results);
         let preflight = probes.iter().find(|p| p.kind == ProbeKind::Preflight).unwrap();
         let errors = vec![(preflight, "connection reset".to_owned())];
         Report::new(

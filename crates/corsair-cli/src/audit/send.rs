@@ -97,6 +97,7 @@ async fn send_probe(client: &Client, url: &str, probe: &Probe) -> Result<Observe
             status: a.status,
             headers: a.headers,
             raw: None,
+            refusal: None,
         });
     }
     if probe.kind == ProbeKind::Crlf {
@@ -114,10 +115,16 @@ async fn send_probe(client: &Client, url: &str, probe: &Probe) -> Result<Observe
         return raw::get(&url, &lines, REQUEST_TIMEOUT).await;
     }
     let response = client
-        .send(&probe.method(), &url, &headers)
+        .send_with_body(
+            &probe.method(),
+            &url,
+            &headers,
+            bytes::Bytes::from_static(probe.body().as_bytes()),
+        )
         .await
         .map_err(|e| e.to_string())?;
     Ok(Observed {
+        refusal: crate::check::protection::recognize(response.status.as_u16(), &response.body),
         status: response.status.as_u16(),
         headers: response.headers,
         raw: None,

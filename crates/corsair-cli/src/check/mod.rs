@@ -14,21 +14,31 @@
 //! network. With `--har FILE`, every cross-origin request of a DevTools
 //! export is decided from what was recorded.
 //!
+//! With `--mode no-cors` or `--mode navigate` (a `fetch(…, {mode: "no-cors"})`, a
+//! `<form method=post>`), the page never reads the answer: the question is whether the
+//! request reaches the service or is refused by cross-origin protection ([`delivery`]).
+//!
 //! - [`arguments`]: the command line turned into the engine's request;
 //! - [`responders`]: where responses come from (the network, or `--policy`);
 //! - [`simulation`]: the browser's algorithm, step by step;
 //! - [`cause`]: which part of a refused preflight the server refuses;
+//! - [`protection`]: what a corsair gateway's cross-origin protection says about an
+//!   unsafe request (the `Sec-Fetch-*` headers a browser adds, the policy's decision);
+//! - [`delivery`]: `--mode no-cors|navigate`;
 //! - [`har`]: the requests of a HAR export;
 //! - [`websocket`]: a WebSocket from the origin (`ws://`, `wss://` or
 //!   `--websocket`): the server's Origin check, which CORS does not make;
 //! - [`report`]: the typed JSON report (its schema is documented there) and the text.
 //!
-//! Exit status: 0 allowed, 1 blocked, 2 error (bad arguments, unreachable URL).
+//! Exit status: 0 allowed, 1 blocked, 2 error (bad arguments, unreachable URL); for
+//! `--mode no-cors|navigate`: 0 delivered, 1 refused, 2 error or not decided.
 
 pub(crate) mod arguments;
 mod cause;
 pub(crate) use cause::{Cause, Item, Part};
+mod delivery;
 mod har;
+pub(crate) mod protection;
 pub(crate) mod report;
 pub(crate) mod responders;
 pub(crate) mod simulation;
@@ -67,6 +77,9 @@ pub fn run(args: CheckArgs) -> ExitCode {
     }
     if args.websocket || args.url.as_deref().is_some_and(crate::wsprobe::is_ws_url) {
         return websocket::run(&args);
+    }
+    if args.mode != crate::RequestMode::Cors {
+        return delivery::run(&args);
     }
     let format = args.format;
     match run_inner(&args) {

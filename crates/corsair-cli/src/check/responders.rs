@@ -1,13 +1,15 @@
 //! Where the responses of a simulated fetch come from: the network ([`NetResponder`]) or,
 //! with `--policy FILE`, a corsair config file answered by the server-side engine
-//! ([`PolicyResponder`]).
+//! ([`PolicyResponder`]: cross-origin protection, then the CORS decision, as the gateway).
 
 use std::path::Path;
 
 use corsair::agent::{Failure, FailureKind, Step};
+use corsair::cross_origin::Passed;
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use url::{Position, Url};
 
+use super::protection;
 use super::report::{Kind, Mode};
 use super::CheckError;
 use crate::client::Client;
@@ -76,10 +78,23 @@ impl Responder for NetResponder {
             .send(&method, url, &pairs)
             .await
             .map_err(|e| CheckError::new("unreachable", e.to_string()))?;
+        // A corsair gateway's cross-origin protection names its refusal in the body.
+        let notes = match protection::recognize(resp.status.as_u16(), &resp.body) {
+            Some(code) => vec![Step::fail(
+                "cross-origin-protection",
+                format!(
+                    "the server refused the {method} with corsair's cross-origin protection ({code}): it never \
+                     reached the service behind the gateway"
+                ),
+                "trust the page's origin in the covering policy's allow_origins, or exempt the path \
+                 (protect_unsafe_requests_exempt) if it must accept cross-site POSTs",
+            )],
+            None => Vec::new(),
+        };
         Ok(Received {
             status: resp.status.as_u16(),
             headers: resp.headers,
-            notes: Vec::new(),
+            notes,
         })
     }
 }
@@ -126,7 +141,7 @@ impl PolicyResponder {
 
 /// The `Host` a browser sends for `url` (the port only when it is not the scheme's
 /// default) and the path with the query: what the gateway routes on.
-fn route_target(url: &str) -> Result<(Option<String>, String), CheckError> {
+pub(crate) fn route_target(url: &str) -> Result<(Option<String>, String), CheckError> {
     let parsed = Url::parse(url).map_err(|e| CheckError::new("invalid-url", format!("invalid URL `{url}`: {e}")))?;
     let host = parsed.host_str().map(|h| match parsed.port() {
         Some(p) => format!("{h}:{p}"),
@@ -176,6 +191,43 @@ impl Responder for PolicyResponder {
         };
         let m = Method::from_bytes(method.as_bytes())
             .map_err(|_| CheckError::new("invalid-method", format!("`{method}` is not a method")))?;
+        let where_ = format!("policy `{}` in {}", routed.name, self.file);
+        // The gateway's cross-origin protection decides first: a refused request never
+        // reaches the upstream (a preflight is OPTIONS, never checked).
+        let mut notes = Vec::new();
+        if kind == Kind::Actual {
+            match protection::decide(routed, &m, host.as_deref(), &path, headers) {
+                Err(r) => {
+                    let fix = protection::fix(&r, &where_, &path);
+                    self.last = Some(Answer {
+                        policy: Some(routed.name.clone()),
+                        place: where_.clone(),
+                        rejection: Some((r.code(), r.to_string())),
+                        hint: Some(fix.clone()),
+                    });
+                    let mut h = HeaderMap::new();
+                    r.write_headers(&mut h);
+                    return Ok(Received {
+                        status: r.status().as_u16(),
+                        headers: h,
+                        notes: vec![Step::fail(
+                            "cross-origin-protection",
+                            format!(
+                                "{where_} refuses the {method} before the upstream sees it ({}): {r}; the answer is \
+                                 403 without CORS headers",
+                                r.code()
+                            ),
+                            fix,
+                        )],
+                    });
+                }
+                Ok(Passed::SafeMethod) => {}
+                Ok(p) => notes.push(Step::pass(
+                    "cross-origin-protection",
+                    format!("{where_} lets the {method} through to the upstream ({}): {p}", p.code()),
+                )),
+            }
+        }
         let decision = routed.policy.evaluate(&m, headers);
         // What the gateway does: it answers a preflight itself, and decorates
         // the upstream's answer to anything else (assumed 200 without CORS
@@ -188,7 +240,6 @@ impl Responder for PolicyResponder {
                 (200, h)
             }
         };
-        let where_ = format!("policy `{}` in {}", routed.name, self.file);
         let rejection = decision.rejection().map(|r| (r.code(), r.to_string()));
         let (explanation, hint) = match decision.rejection() {
             None => (
@@ -226,10 +277,11 @@ impl Responder for PolicyResponder {
             rejection,
             hint,
         });
+        notes.push(Step::pass("policy", explanation));
         Ok(Received {
             status,
             headers: response_headers,
-            notes: vec![Step::pass("policy", explanation)],
+            notes,
         })
     }
 

@@ -6,10 +6,10 @@ use std::time::Instant;
 use corsair::agent::{self, Failure, FailureKind, PreflightCache, Request, Step, Trace};
 use http::{HeaderMap, HeaderName, HeaderValue};
 
-use super::cause;
 use super::report::{Event, Exchange, Kind, Mode, NotSent, Report, SentRequest};
 use super::responders::{Received, Responder};
 use super::CheckError;
+use super::{cause, protection};
 use crate::report::HeaderList;
 
 /// Builds the [`Report`] while the engine fills its [`Trace`]: each step the engine adds
@@ -239,7 +239,10 @@ pub(crate) async fn simulate<R: Responder>(
             });
             return Ok(rec.finish(None));
         }
-        let headers = current.actual_headers();
+        let mut headers = current.actual_headers();
+        // Fetch Metadata §4: the browser adds `Sec-Fetch-*` (to a potentially trustworthy
+        // URL), which a server's cross-origin protection reads.
+        headers.extend(protection::fetch_metadata(current.origin(), current.url(), "cors"));
         let map = to_header_map(&headers)?;
         let received = responder
             .exchange(Kind::Actual, current.method(), current.url(), &map)

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use corsair::Policy;
+use corsair::{CrossOriginProtection, Policy};
 
 /// The embedded default, printed by `corsair config default` and used by
 /// `corsair serve` without `--config`.
@@ -158,6 +158,10 @@ pub struct RoutedPolicy {
     pub mode: corsair::PolicyMode,
     /// The compiled policy.
     pub policy: Arc<Policy>,
+    /// Cross-origin protection of the unsafe requests it covers
+    /// (`protect_unsafe_requests`, `protect_unsafe_requests_exempt`); its
+    /// trusted origins are the policy's.
+    pub protection: CrossOriginProtection,
 }
 
 /// A validated config file.
@@ -233,7 +237,7 @@ pub struct Problem {
     /// A stable identifier of the kind of problem: `syntax`, `unknown_key`,
     /// `wrong_type`, `missing`, `invalid_value`, `cannot_read`, a policy
     /// error's [`corsair::ConfigErrorKind::code`], or, for warnings,
-    /// `method_case` and `private_network`.
+    /// `method_case`, `private_network` and `exempt_without_protection`.
     pub code: &'static str,
     /// What the key or value was probably meant to be (an unknown key's
     /// closest known key, a method's usual spelling).

@@ -41,7 +41,7 @@ fn host_name(h: &str) -> &str {
 }
 
 /// Segment-aware prefix: `/api` covers `/api`, `/api/x` and `/api?q`, not `/apix`.
-fn path_has_prefix(path: &str, prefix: &str, case_sensitive: bool) -> bool {
+pub(crate) fn path_has_prefix(path: &str, prefix: &str, case_sensitive: bool) -> bool {
     if prefix == "/" || prefix.is_empty() {
         return true;
     }

@@ -1,5 +1,7 @@
 //! One request through the gateway: its canonical target ([`target`]),
-//! the policy that covers it, the CORS decision, and the answer: a
+//! the policy that covers it, the CORS decision and cross-origin protection
+//! (an untrusted browser's unsafe request is refused with 403, never
+//! forwarded), and the answer: a
 //! preflight answered here, everything else forwarded ([`forward`]) with the
 //! policy's headers applied to whatever comes back (the gateway's own 502
 //! and 504 included).
@@ -28,6 +30,8 @@ use tokio::sync::OwnedSemaphorePermit;
 use tracing::info;
 
 pub use body::{empty, full, gateway_error, Body};
+
+use corsair::cross_origin::{CrossOriginRejection, Passed};
 
 use crate::config::{Config, RoutedPolicy};
 use crate::runtime::drain::Watcher;
@@ -117,11 +121,36 @@ async fn serve(req: Request<Incoming>, ctx: &Arc<ConnCtx>) -> Response<Body> {
     let counters = active.counters.get(index);
 
     let decision = route.policy.evaluate(req.method(), req.headers());
+    // Cross-origin protection (CSRF): an unsafe request that a browser sends
+    // for a page of an origin the policy does not trust is refused here and
+    // never reaches the upstream. Counted and logged instead of the CORS
+    // outcome: it decided the answer.
+    let protection = protect(route, &req, &resolved);
     if route.mode == corsair::PolicyMode::ReportOnly {
         if let Some(c) = counters {
-            c.request(decision.kind(), decision.outcome());
+            let outcome = protection.as_ref().err().map_or(decision.outcome(), |r| r.code());
+            c.request(decision.kind(), outcome);
         }
-        return report_only::serve(req, resolved, route, counters.map(|c| &**c), decision, ctx, &active).await;
+        let refusal = protection.err();
+        return report_only::serve(
+            req,
+            resolved,
+            route,
+            counters.map(|c| &**c),
+            (decision, refusal),
+            ctx,
+            &active,
+        )
+        .await;
+    }
+    if let Err(r) = protection {
+        if let Some(c) = counters {
+            c.request(decision.kind(), r.code());
+        }
+        log_refusal(route, &req, decision.kind().as_str(), &r);
+        let mut resp = gateway_error(r.status(), r.body());
+        r.write_headers(resp.headers_mut());
+        return resp;
     }
     if let Some(c) = counters {
         c.request(decision.kind(), decision.outcome());
@@ -144,6 +173,16 @@ async fn serve(req: Request<Incoming>, ctx: &Arc<ConnCtx>) -> Response<Body> {
     let mut resp = forward::forward(req, resolved, ctx, &active).await;
     route.policy.apply(&decision, resp.headers_mut());
     resp
+}
+
+/// The route's cross-origin protection decides the request on its
+/// canonical path and authority (see [`corsair::cross_origin`]).
+fn protect<B>(route: &RoutedPolicy, req: &Request<B>, resolved: &Resolved) -> Result<Passed, CrossOriginRejection> {
+    let path = resolved.target.as_ref().map_or(req.uri().path(), PathAndQuery::path);
+    let authority = resolved.host.as_ref().map(HeaderValue::as_bytes);
+    route
+        .protection
+        .check(&route.policy, req.method(), path, authority, req.headers())
 }
 
 /// The request's canonical authority and path, and the policy covering
@@ -199,12 +238,32 @@ fn refuse<B>(ctx: &ConnCtx, req: &Request<B>, refusal: Refusal) -> Response<Body
     resp
 }
 
-fn log_rejection<B>(route: &RoutedPolicy, req: &Request<B>, kind: &'static str, r: &corsair::Rejection) {
-    let origin = req
-        .headers()
+/// The request's `Origin` for a log line (empty when it has none).
+fn origin_text<B>(req: &Request<B>) -> String {
+    req.headers()
         .get(header::ORIGIN)
         .map(|o| String::from_utf8_lossy(o.as_bytes()).into_owned())
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// A request refused by cross-origin protection: the same fields as a CORS
+/// rejection's line.
+fn log_refusal<B>(route: &RoutedPolicy, req: &Request<B>, kind: &'static str, r: &CrossOriginRejection) {
+    info!(
+        target: "corsair::cors",
+        policy = %route.name,
+        origin = %origin_text(req),
+        kind = %kind,
+        method = %req.method(),
+        path = %req.uri().path(),
+        reason = %r.code(),
+        detail = %r,
+        "cross-origin request refused (403)"
+    );
+}
+
+fn log_rejection<B>(route: &RoutedPolicy, req: &Request<B>, kind: &'static str, r: &corsair::Rejection) {
+    let origin = origin_text(req);
     info!(
         target: "corsair::cors",
         policy = %route.name,

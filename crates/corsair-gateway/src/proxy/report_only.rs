@@ -5,7 +5,9 @@
 //! disagree, judged as a browser would ([`corsair::shadow::compare`]), the
 //! disagreement is logged, counted (`corsair_report_only_disagreements_total`)
 //! and aggregated in the gateway's report (`GET /report` on the admin
-//! listener).
+//! listener). Cross-origin protection is reported the same way: an unsafe
+//! request it would refuse that the upstream accepted (any status below 400)
+//! is a "would reject" with the protection's reason code.
 
 use std::time::SystemTime;
 
@@ -18,7 +20,8 @@ use super::{forward, Body, ConnCtx, Resolved};
 use crate::config::RoutedPolicy;
 use crate::ops::metrics::PolicyCounters;
 use crate::state::Active;
-use corsair::shadow::{self, Sample, ShadowVerdict};
+use corsair::cross_origin::CrossOriginRejection;
+use corsair::shadow::{self, Disagreement, Sample, ShadowVerdict};
 use corsair::Decision;
 
 /// The request headers the comparison reads (the browser's model of the
@@ -31,17 +34,18 @@ const KEPT: [HeaderName; 5] = [
     header::COOKIE,
 ];
 
-/// Forwards the request (whatever the policy decided) and compares.
+/// Forwards the request (whatever the policy and its cross-origin
+/// protection decided) and compares.
 pub(super) async fn serve(
     req: Request<Incoming>,
     resolved: Resolved,
     route: &RoutedPolicy,
     counters: Option<&PolicyCounters>,
-    decision: Decision,
+    (decision, protection): (Decision, Option<CrossOriginRejection>),
     ctx: &ConnCtx,
     active: &Active,
 ) -> Response<Body> {
-    if decision.kind() == corsair::RequestKind::NotCors {
+    if decision.kind() == corsair::RequestKind::NotCors && protection.is_none() {
         return forward::forward(req, resolved, ctx, active).await;
     }
     let method = req.method().clone();
@@ -53,9 +57,23 @@ pub(super) async fn serve(
         }
     }
     let resp = forward::forward(req, resolved, ctx, active).await;
-    let cmp = shadow::compare(&route.policy, &decision, &method, &kept, resp.status(), resp.headers());
-    let Some(d) = cmp.disagreement() else {
-        return resp;
+    let refused = protection
+        .filter(|_| resp.status().as_u16() < 400)
+        .map(|r| Disagreement {
+            verdict: ShadowVerdict::WouldReject,
+            reason: r.code(),
+            detail: r.to_string(),
+        });
+    let cmp;
+    let d = match &refused {
+        Some(d) => d,
+        None => {
+            cmp = shadow::compare(&route.policy, &decision, &method, &kept, resp.status(), resp.headers());
+            let Some(d) = cmp.disagreement() else {
+                return resp;
+            };
+            d
+        }
     };
     if let Some(c) = counters {
         c.disagreement(d.verdict.as_str(), d.reason);

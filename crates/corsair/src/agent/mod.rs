@@ -10,7 +10,9 @@
 //! 2. [`check_preflight`]: validation of the preflight response;
 //! 3. [`cors_check`]: the CORS check on the actual response;
 //! 4. [`exposed_headers`]: which response headers the script can read;
-//! 5. [`follow_redirect`]: what a CORS-mode redirect does to the request.
+//! 5. [`follow_redirect`]: what a CORS-mode redirect does to the request;
+//! 6. [`sec_fetch_site`]: the `Sec-Fetch-Site` a request carries (what
+//!    the server's cross-origin protection reads).
 //!
 //! Every failure is a [`Failure`] that names what the server must change.
 //!
@@ -41,6 +43,7 @@
 mod cache;
 mod check;
 mod expose;
+mod metadata;
 mod mime;
 mod origin;
 mod preflight;
@@ -56,6 +59,7 @@ mod trace;
 pub use cache::{BrowserProfile, CacheLookup, PreflightCache};
 pub use check::{cors_check, cors_check_traced};
 pub use expose::{exposed_headers, exposed_headers_traced, ExposedHeaders, SAFELISTED_RESPONSE_HEADERS};
+pub use metadata::sec_fetch_site;
 pub use origin::origin_of_url;
 pub use preflight::{check_preflight, check_preflight_traced, MaxAge, PreflightOk, PreflightRequest, DEFAULT_MAX_AGE};
 pub use redirect::{follow_redirect, follow_redirect_traced, Redirect, MAX_REDIRECTS};

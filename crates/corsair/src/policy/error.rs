@@ -52,11 +52,14 @@ pub enum ConfigErrorKind {
     ForbiddenResponseHeader,
     /// `max_age` outside `0..=86400`.
     MaxAgeOutOfRange,
+    /// A cross-origin protection exempt path that is not an exact path a
+    /// browser sends (no `/` first, a query, a wildcard, a dot segment, …).
+    InvalidExemptPath,
 }
 
 impl ConfigErrorKind {
     /// Every kind, in declaration order.
-    pub const ALL: [ConfigErrorKind; 15] = [
+    pub const ALL: [ConfigErrorKind; 16] = [
         Self::NoOrigins,
         Self::InvalidOrigin,
         Self::OpaqueOrigin,
@@ -72,6 +75,7 @@ impl ConfigErrorKind {
         Self::ForbiddenRequestHeader,
         Self::ForbiddenResponseHeader,
         Self::MaxAgeOutOfRange,
+        Self::InvalidExemptPath,
     ];
 
     /// A stable identifier, e.g. `insecure_origin`.
@@ -92,6 +96,7 @@ impl ConfigErrorKind {
             Self::ForbiddenRequestHeader => "forbidden_request_header",
             Self::ForbiddenResponseHeader => "forbidden_response_header",
             Self::MaxAgeOutOfRange => "max_age_out_of_range",
+            Self::InvalidExemptPath => "invalid_exempt_path",
         }
     }
 }
@@ -164,7 +169,7 @@ impl ConfigErrors {
         self.0.is_empty()
     }
 
-    pub(super) fn push(
+    pub(crate) fn push(
         &mut self,
         kind: ConfigErrorKind,
         key: impl Into<String>,

@@ -8,10 +8,11 @@ use std::fmt;
 use serde::Deserialize;
 
 use super::{ConfigErrorKind, Policy, PolicyConfig, PolicyMode};
+use crate::cross_origin::{CrossOriginProtection, EXEMPT_KEY};
 
 /// One `[[policy]]` table as written: the routing keys the gateway uses
-/// (`name`, `hosts`, `path_prefix`, `mode`) and the keys of a
-/// [`PolicyConfig`]. Unknown keys are errors (serde's message names the key
+/// (`name`, `hosts`, `path_prefix`, `mode`), the keys of a [`PolicyConfig`]
+/// and those of its cross-origin protection. Unknown keys are errors (serde's message names the key
 /// and lists the known ones).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -53,6 +54,14 @@ pub struct PolicyTable {
     /// See [`PolicyConfig::debug`].
     #[serde(default)]
     pub debug: bool,
+    /// `protect_unsafe_requests`: cross-origin protection (CSRF) for this
+    /// policy (see [`crate::cross_origin`]); `None` is the default, on.
+    pub protect_unsafe_requests: Option<bool>,
+    /// `protect_unsafe_requests_exempt`: exact paths that take unsafe
+    /// requests from browsers of any origin (see
+    /// [`CrossOriginProtection::exempt_paths`]).
+    #[serde(default)]
+    pub protect_unsafe_requests_exempt: Vec<String>,
 }
 
 impl PolicyTable {
@@ -124,6 +133,7 @@ impl PolicyTable {
                 format!("{path_prefix:?} must be a URL path starting with `/`"),
             );
         }
+        let protection = self.protection(&prefix, &path_prefix, &mut p);
         let config = self.config();
         let policy = match config.build() {
             Ok(policy) => Some(policy),
@@ -146,7 +156,64 @@ impl PolicyTable {
             mode: self.mode,
             config,
             policy,
+            protection,
         })
+    }
+
+    /// The table's cross-origin protection: on unless
+    /// `protect_unsafe_requests = false`, with its exempt paths, each a
+    /// path a browser sends (the engine's rules), listed once, and under
+    /// the table's `path_prefix` (or the policy never decides a request
+    /// for it). Whether each is in the canonical form requests are routed on
+    /// depends on the gateway's `[paths]` rules, which the gateway checks.
+    fn protection(
+        &self,
+        prefix: &str,
+        path_prefix: &str,
+        p: &mut impl FnMut(String, Option<ConfigErrorKind>, String),
+    ) -> CrossOriginProtection {
+        let base = if self.protect_unsafe_requests.unwrap_or(true) {
+            CrossOriginProtection::new()
+        } else {
+            CrossOriginProtection::disabled()
+        };
+        let mut valid: Vec<&str> = Vec::new();
+        for (j, e) in self.protect_unsafe_requests_exempt.iter().enumerate() {
+            let key = format!("{prefix}.{EXEMPT_KEY}[{j}]");
+            if let Err(errs) = CrossOriginProtection::new().exempt_paths([e]) {
+                for err in errs {
+                    p(key.clone(), Some(err.kind), format!("{e:?}: {}", err.message));
+                }
+            } else if !under_prefix(e, path_prefix) {
+                p(
+                    key,
+                    None,
+                    format!(
+                        "{e:?} is outside this policy's path_prefix {path_prefix:?}: the policy never decides a \
+                         request for it"
+                    ),
+                );
+            } else if valid.contains(&e.as_str()) {
+                p(key, Some(ConfigErrorKind::Duplicate), format!("{e:?}: listed twice"));
+            } else {
+                valid.push(e);
+            }
+        }
+        // Each path passed alone and none is listed twice: this refuses
+        // nothing, but keeps the protection whole if it ever did.
+        base.clone().exempt_paths(&valid).unwrap_or(base)
+    }
+}
+
+/// Whether `path` is under `prefix` as the gateway routes (case-sensitive,
+/// its default): the prefix itself, or followed by `/`.
+fn under_prefix(path: &str, prefix: &str) -> bool {
+    if prefix == "/" || prefix.is_empty() {
+        return true;
+    }
+    match path.strip_prefix(prefix) {
+        Some(rest) => prefix.ends_with('/') || rest.is_empty() || rest.starts_with('/'),
+        None => false,
     }
 }
 
@@ -165,6 +232,9 @@ pub struct PolicyEntry {
     pub config: PolicyConfig,
     /// The validated policy.
     pub policy: Policy,
+    /// Its cross-origin protection (`protect_unsafe_requests` and
+    /// `protect_unsafe_requests_exempt`).
+    pub protection: CrossOriginProtection,
 }
 
 /// The top level of a config file, as the library reads it: the

@@ -164,8 +164,19 @@ fn each_kind_has_a_config_that_produces_it() {
         "forbidden_request_header",
         "forbidden_response_header",
         "max_age_out_of_range",
+        "invalid_exempt_path",
     ]
     .into();
+    // The one kind a policy's own keys never produce: cross-origin
+    // protection's exempt paths.
+    let errs = crate::CrossOriginProtection::new()
+        .exempt_paths(["no-slash"])
+        .unwrap_err();
+    let e = errs.iter().next().unwrap();
+    assert_eq!(
+        (e.key.as_str(), e.kind),
+        ("protect_unsafe_requests_exempt[0]", Kind::InvalidExemptPath)
+    );
     for k in Kind::ALL {
         assert!(produced.contains(k.code()), "{k:?} untested");
     }

@@ -26,6 +26,7 @@
 
 mod checks;
 mod policies;
+mod protection;
 mod reference;
 mod requests;
 

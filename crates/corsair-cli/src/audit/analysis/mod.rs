@@ -1,7 +1,9 @@
 //! The findings that follow from the responses to all the probes, and the notes on the
 //! baseline responses. What one response shows is read in [`response`]; the classes about
-//! preflights in [`preflights`], those about the headers themselves in [`headers`].
+//! preflights in [`preflights`], those about the headers themselves in [`headers`], the
+//! `--unsafe-probes` POSTs in [`forgery`].
 
+mod forgery;
 mod headers;
 mod preflights;
 mod response;
@@ -11,6 +13,7 @@ use std::collections::BTreeSet;
 
 use http::header;
 
+pub(crate) use self::forgery::post_notes;
 use self::response::{acao_signature, acao_text, relevant_headers, vary_covers_origin};
 pub(crate) use self::response::{credentials, grant, tokens, Grant, Observed};
 use super::explanation::{explain, Evidence, Explanation};
@@ -64,7 +67,14 @@ type Done<'a> = (&'a Probe, &'a Observed);
 
 /// Turns the probe results into findings, ranked (pure; `results[i]` belongs to
 /// `probes[i]`, `None` for probes that failed).
-pub(crate) fn analyze(target: &Origin, probes: &[Probe], results: &[Option<Observed>]) -> Vec<Finding> {
+/// `trustworthy`: browsers send the audited URL `Sec-Fetch-Site` (it is https or on a
+/// loopback host).
+pub(crate) fn analyze(
+    target: &Origin,
+    trustworthy: bool,
+    probes: &[Probe],
+    results: &[Option<Observed>],
+) -> Vec<Finding> {
     let done: Vec<Done<'_>> = probes
         .iter()
         .zip(results)
@@ -81,6 +91,7 @@ pub(crate) fn analyze(target: &Origin, probes: &[Probe], results: &[Option<Obser
     findings.extend(headers::private_network(target, &done));
     findings.extend(headers::invalid_or_multiple(target, &done));
     findings.extend(websocket::opened(target, &done));
+    findings.extend(forgery::cross_site_posts(target, trustworthy, &done));
     rank(&mut findings);
     findings
 }
@@ -206,6 +217,7 @@ mod tests {
             status,
             headers,
             raw: None,
+            refusal: None,
         })
     }
 
@@ -214,7 +226,7 @@ mod tests {
         let t = Origin::parse(trusted).unwrap();
         let probes = derive_probes(std::slice::from_ref(&t));
         let results: Vec<Option<Observed>> = probes.iter().map(server).collect();
-        analyze(&t, &probes, &results)
+        analyze(&t, true, &probes, &results)
     }
 
     #[test]

@@ -17,6 +17,9 @@ pub(crate) struct Observed {
     pub(crate) headers: HeaderMap,
     /// The response head as received, for the probe sent over a raw connection.
     pub(crate) raw: Option<Vec<u8>>,
+    /// The reason code, when the answer is a corsair gateway's cross-origin protection
+    /// refusal (a 403 whose body names it).
+    pub(crate) refusal: Option<&'static str>,
 }
 
 /// How a response treats the `Origin` it was sent.

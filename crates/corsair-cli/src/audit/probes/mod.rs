@@ -2,7 +2,7 @@
 //! the headers of each probe.
 //!
 //! Every probe is a plain `GET` (with an `Origin` header) or an `OPTIONS` preflight;
-//! nothing is ever sent that changes state. The probe origins follow the public research
+//! nothing is sent that changes state unless asked (`--unsafe-probes`, below). The probe origins follow the public research
 //! and scanners (PortSwigger 2016, CORScanner, Corsy, nuclei): look-alikes of the trusted
 //! origins (prefix, suffix, unescaped regex dot, special characters, http twin, arbitrary
 //! subdomain, another port), origins anybody can obtain (`null`, an arbitrary site, shared
@@ -15,6 +15,12 @@
 //! whose `Origin` holds a carriage return (is it reflected into a header?). Last, three
 //! WebSocket handshakes (a `GET` with `Upgrade: websocket`, closed at once after a 101):
 //! from the first trusted origin, from an arbitrary one and with `null`.
+//!
+//! With `--unsafe-probes` (opt in), three form POSTs ([`unsafe_probes`]): from the target's
+//! own origin, then from an arbitrary origin with `Sec-Fetch-Site: cross-site`, and the same
+//! without it. They look for an endpoint that accepts cross-site unsafe requests
+//! (cross-site request forgery); their body is the harmless-looking [`POST_BODY`], but a
+//! POST can change state, so they are never sent by default.
 
 use std::collections::BTreeSet;
 
@@ -107,7 +113,20 @@ pub(crate) enum ProbeKind {
     WebSocketBaseline,
     /// A WebSocket handshake from an origin the server should refuse.
     WebSocket(Id),
+    /// `--unsafe-probes`: a form `POST` from the target's own origin
+    /// (`Sec-Fetch-Site: same-origin`): does the endpoint take POSTs at all?
+    SameOriginPost,
+    /// `--unsafe-probes`: a form `POST` from an arbitrary origin with
+    /// `Sec-Fetch-Site: cross-site`, as a current browser sends a cross-site form or
+    /// no-cors fetch.
+    CrossSitePost,
+    /// `--unsafe-probes`: the same without `Sec-Fetch-Site`, as an older browser, or
+    /// any browser to a plain-http URL off loopback, sends it.
+    LegacyCrossSitePost,
 }
+
+/// The body of the `--unsafe-probes` POSTs (`application/x-www-form-urlencoded`).
+pub(crate) const POST_BODY: &str = "corsair_probe=1";
 
 /// One request to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,8 +142,27 @@ impl Probe {
     pub(crate) fn method(&self) -> Method {
         if self.is_preflight() {
             Method::OPTIONS
+        } else if self.is_post() {
+            Method::POST
         } else {
             Method::GET
+        }
+    }
+
+    /// Whether it is one of the `--unsafe-probes` POSTs.
+    pub(crate) fn is_post(&self) -> bool {
+        matches!(
+            self.kind,
+            ProbeKind::SameOriginPost | ProbeKind::CrossSitePost | ProbeKind::LegacyCrossSitePost
+        )
+    }
+
+    /// The body sent (the POSTs' form body; nothing for the others).
+    pub(crate) fn body(&self) -> &'static str {
+        if self.is_post() {
+            POST_BODY
+        } else {
+            ""
         }
     }
 
@@ -139,7 +177,7 @@ impl Probe {
     /// The finding this probe looks for (`None` for the baseline).
     pub(crate) fn id(&self) -> Option<Id> {
         Some(match self.kind {
-            ProbeKind::Baseline => return None,
+            ProbeKind::Baseline | ProbeKind::SameOriginPost => return None,
             ProbeKind::Origin(id) => id,
             ProbeKind::Preflight => Id::PreflightReflectsAnything,
             ProbeKind::TrustedPreflight => Id::PermissivePreflight,
@@ -149,13 +187,17 @@ impl Probe {
             ProbeKind::Crlf => Id::CrlfInOrigin,
             ProbeKind::WebSocketBaseline => return None,
             ProbeKind::WebSocket(id) => id,
+            ProbeKind::CrossSitePost => Id::CrossSitePost,
+            ProbeKind::LegacyCrossSitePost => Id::CrossSitePostWithoutSecFetchSite,
         })
     }
 
-    /// The name of what the probe tests: `baseline` or the id of the finding it looks for.
+    /// The name of what the probe tests: `baseline`, `same-origin-post` or the id of the
+    /// finding it looks for.
     pub(crate) fn class(&self) -> &'static str {
         match self.kind {
             ProbeKind::WebSocketBaseline => "websocket-baseline",
+            ProbeKind::SameOriginPost => "same-origin-post",
             _ => self.id().map_or("baseline", Id::as_str),
         }
     }
@@ -218,6 +260,27 @@ impl Probe {
                     header::SEC_WEBSOCKET_VERSION,
                     HeaderValue::from_static(corsair_gateway::websocket::VERSION),
                 ));
+            }
+            ProbeKind::SameOriginPost | ProbeKind::CrossSitePost | ProbeKind::LegacyCrossSitePost => {
+                headers.push((
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/x-www-form-urlencoded"),
+                ));
+                // Fetch Metadata, as a browser sends it with a no-cors fetch.
+                let site = match self.kind {
+                    ProbeKind::SameOriginPost => Some("same-origin"),
+                    ProbeKind::CrossSitePost => Some("cross-site"),
+                    _ => None,
+                };
+                if let Some(site) = site {
+                    for (name, value) in [
+                        ("sec-fetch-site", site),
+                        ("sec-fetch-mode", "no-cors"),
+                        ("sec-fetch-dest", "empty"),
+                    ] {
+                        headers.push((HeaderName::from_static(name), HeaderValue::from_static(value)));
+                    }
+                }
             }
             _ => headers.push((header::CACHE_CONTROL, HeaderValue::from_static("no-cache"))),
         }
@@ -358,6 +421,24 @@ pub(crate) fn derive_probes(trusted: &[Origin]) -> Vec<Probe> {
     );
     push(ProbeKind::WebSocket(Id::WebsocketNullOrigin), "null".to_owned(), None);
     probes
+}
+
+/// The `--unsafe-probes` POSTs: a same-origin form POST (does the endpoint take POSTs?),
+/// then the cross-site one a current browser sends for a page of any site, and the same
+/// without `Sec-Fetch-Site` (an older browser, or a plain-http URL).
+pub(crate) fn unsafe_probes(target: &Origin) -> Vec<Probe> {
+    [
+        (ProbeKind::SameOriginPost, target.serialize()),
+        (ProbeKind::CrossSitePost, ARBITRARY_ORIGIN.to_owned()),
+        (ProbeKind::LegacyCrossSitePost, ARBITRARY_ORIGIN.to_owned()),
+    ]
+    .into_iter()
+    .map(|(kind, origin)| Probe {
+        kind,
+        origin,
+        imitates: None,
+    })
+    .collect()
 }
 
 /// `sub.example.com` -> `subxexample.com`; `None` when the host has no label in front of

@@ -56,6 +56,8 @@ pub(crate) const POLICY_KEYS: &[&str] = &[
     "allow_insecure_origins",
     "debug",
     "mode",
+    "protect_unsafe_requests",
+    "protect_unsafe_requests_exempt",
 ];
 
 /// Every table of the schema: its name as a message shows it, its keys.
@@ -129,6 +131,9 @@ pub(super) struct PolicyTable {
     pub(super) allow_insecure_origins: bool,
     pub(super) debug: bool,
     pub(super) mode: Option<String>,
+    /// `None`: the default (on).
+    pub(super) protect_unsafe_requests: Option<bool>,
+    pub(super) protect_unsafe_requests_exempt: Vec<String>,
 }
 
 /// What reading produced: the model, where every key sits, the problems, and
@@ -437,6 +442,8 @@ impl Reader {
                 "allow_insecure_origins" => p.allow_insecure_origins = flag(self),
                 "debug" => p.debug = flag(self),
                 "mode" => p.mode = self.string(&key, item),
+                "protect_unsafe_requests" => p.protect_unsafe_requests = self.boolean(&key, item),
+                "protect_unsafe_requests_exempt" => p.protect_unsafe_requests_exempt = self.strings(&key, item),
                 _ => {}
             }
         }

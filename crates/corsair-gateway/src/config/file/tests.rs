@@ -345,3 +345,106 @@ fn unreadable_and_non_utf8_files() {
         ("syntax", Some(2), Some(12))
     );
 }
+
+/// A policy's cross-origin protection keys.
+fn protection_of(keys: &str) -> Result<corsair::CrossOriginProtection, Vec<(String, &'static str, String)>> {
+    let text = format!(
+        "upstream = \"builtin:echo\"\n[[policy]]\nname = \"api\"\nallow_origins = [\"https://a.example\"]\n{keys}\n"
+    );
+    match lint_text(&text, "t.toml", None).into_result() {
+        Ok(c) => Ok(c.policies[0].protection.clone()),
+        Err(e) => Err(e.problems.into_iter().map(|p| (p.key, p.code, p.message)).collect()),
+    }
+}
+
+#[test]
+fn protection_is_on_by_default_and_can_be_turned_off() {
+    let p = protection_of("").unwrap();
+    assert!(p.is_enabled());
+    assert_eq!(p.exempt().count(), 0);
+    assert!(!protection_of("protect_unsafe_requests = false").unwrap().is_enabled());
+    assert!(protection_of("protect_unsafe_requests = true").unwrap().is_enabled());
+    let p = protection_of("protect_unsafe_requests_exempt = [\"/oauth/callback\", \"/pay/return/\"]").unwrap();
+    assert_eq!(p.exempt().collect::<Vec<_>>(), ["/oauth/callback", "/pay/return/"]);
+    // The embedded default protects too.
+    assert!(Config::embedded_default().unwrap().policies[0].protection.is_enabled());
+}
+
+#[test]
+fn exempt_paths_are_checked_every_problem_at_once() {
+    let errs = protection_of(
+        "protect_unsafe_requests_exempt = [\"/ok\", \"oauth\", \"/cb?x\", \"/api/*\", \"/a/../b\", \"/%61pi\", \"//x\", \"/ok\"]",
+    )
+    .unwrap_err();
+    let got: Vec<(&str, &str)> = errs.iter().map(|(k, c, _)| (k.as_str(), *c)).collect();
+    let key = |j: usize| format!("policy \"api\".protect_unsafe_requests_exempt[{j}]");
+    assert_eq!(
+        got,
+        [
+            (key(1).as_str(), "invalid_exempt_path"),
+            (key(2).as_str(), "invalid_exempt_path"),
+            (key(3).as_str(), "invalid_exempt_path"),
+            (key(4).as_str(), "invalid_exempt_path"),
+            // Not canonical: requests are decided on their normalized path.
+            (key(5).as_str(), "invalid_value"),
+            (key(6).as_str(), "invalid_value"),
+            (key(7).as_str(), "duplicate"),
+        ]
+    );
+    assert!(errs[4].2.contains("write \"/api\""), "{}", errs[4].2);
+    assert!(errs[5].2.contains("write \"/x\""), "{}", errs[5].2);
+    assert!(errs[2].2.contains("never patterns"), "{}", errs[2].2);
+    // A path the policy never decides.
+    let errs =
+        protection_of("path_prefix = \"/api\"\nprotect_unsafe_requests_exempt = [\"/oauth/callback\", \"/api/cb\"]")
+            .unwrap_err();
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(
+        errs[0].2.contains("outside this policy's path_prefix \"/api\""),
+        "{}",
+        errs[0].2
+    );
+    // With `[paths] merge_slashes = false`, `//` is canonical.
+    let text = "upstream = \"builtin:echo\"\n[paths]\nmerge_slashes = false\n[[policy]]\nallow_origins = [\"https://a.example\"]\nprotect_unsafe_requests_exempt = [\"//x\"]\n";
+    assert!(parse(text, "t.toml", None).is_ok());
+}
+
+#[test]
+fn protection_keys_have_types_suggestions_and_warnings() {
+    let errs =
+        protection_of("protect_unsafe_requests = \"yes\"\nprotect_unsafe_requests_exempt = \"/cb\"").unwrap_err();
+    let got: Vec<(&str, &str)> = errs.iter().map(|(k, c, _)| (k.as_str(), *c)).collect();
+    assert_eq!(
+        got,
+        [
+            ("policy \"api\".protect_unsafe_requests", "wrong_type"),
+            ("policy \"api\".protect_unsafe_requests_exempt", "wrong_type")
+        ]
+    );
+    let lint = lint_text(
+        "upstream = \"builtin:echo\"\n[[policy]]\nallow_origins = [\"https://a.example\"]\nprotect_unsafe_request = false\n",
+        "t.toml",
+        None,
+    );
+    let p = &lint.problems[0];
+    assert_eq!(
+        (p.code, p.suggestion.as_deref()),
+        ("unknown_key", Some("protect_unsafe_requests"))
+    );
+    // Exemptions with protection off do nothing: a warning.
+    let lint = lint_text(
+        "upstream = \"builtin:echo\"\n[[policy]]\nallow_origins = [\"https://a.example\"]\nprotect_unsafe_requests = false\nprotect_unsafe_requests_exempt = [\"/cb\"]\n",
+        "t.toml",
+        None,
+    );
+    let w: Vec<(&str, &str, Option<usize>)> = lint.warnings().map(|p| (p.key.as_str(), p.code, p.line)).collect();
+    assert_eq!(
+        w,
+        [(
+            "policy[0].protect_unsafe_requests_exempt",
+            "exempt_without_protection",
+            Some(5)
+        )]
+    );
+    assert!(lint.into_result().is_ok());
+}

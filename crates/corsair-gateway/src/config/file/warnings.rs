@@ -12,6 +12,9 @@
 //!   Private Network Access (its preflight header) with Local Network Access
 //!   in Chrome 142: a permission the user grants; no response header
 //!   authorizes a request to a private network any more.
+//! - `exempt_without_protection`: `protect_unsafe_requests_exempt` in a
+//!   policy with `protect_unsafe_requests = false`: the exemptions do
+//!   nothing (perhaps protection was turned off while trying an exemption).
 
 use corsair::fetch::{is_method, normalize_method};
 
@@ -79,6 +82,17 @@ pub(super) fn of(raw: &FileConfig) -> Vec<Problem> {
                      can authorize them; this key only answers legacy preflights that still ask for it",
                 )
                 .with_code("private_network")
+                .warning(),
+            );
+        }
+        if t.protect_unsafe_requests == Some(false) && !t.protect_unsafe_requests_exempt.is_empty() {
+            out.push(
+                Problem::new(
+                    format!("policy[{i}].protect_unsafe_requests_exempt"),
+                    "has no effect: protect_unsafe_requests = false already lets every cross-origin unsafe \
+                     request through",
+                )
+                .with_code("exempt_without_protection")
                 .warning(),
             );
         }

@@ -53,8 +53,10 @@ impl<T> PerWorker<T> {
 /// Every request kind, in counter order.
 const KINDS: [RequestKind; 3] = [RequestKind::NotCors, RequestKind::Preflight, RequestKind::Actual];
 
-/// The outcomes of [`corsair::Decision::outcome`] known to this build.
-const OUTCOMES: [&str; 9] = [
+/// The outcomes of [`corsair::Decision::outcome`] known to this build, then
+/// the codes of [`corsair::CrossOriginRejection`] (a request refused by
+/// cross-origin protection is counted with that code instead).
+const OUTCOMES: [&str; 11] = [
     "allowed",
     "not_cors",
     "origin_not_allowed",
@@ -64,6 +66,8 @@ const OUTCOMES: [&str; 9] = [
     "method_not_allowed",
     "invalid_headers",
     "header_not_allowed",
+    "cross_origin_request",
+    "origin_host_mismatch",
 ];
 
 /// Upper bounds (seconds) of the latency histogram buckets.
@@ -277,7 +281,7 @@ impl Metrics {
             &mut out,
             "corsair_requests_total",
             "counter",
-            "Requests decided by a policy, by kind, outcome (`allowed`, `not_cors` or the rejection code) and the policy's mode (`enforce`, or `report-only`: decided, not enforced).",
+            "Requests decided by a policy, by kind, outcome (`allowed`, `not_cors`, the CORS rejection code, or the cross-origin protection refusal code) and the policy's mode (`enforce`, or `report-only`: decided, not enforced).",
         );
         for p in &policies {
             let name = escape(&p.name);

@@ -62,3 +62,26 @@ fn counts_of_every_worker_are_summed() {
         assert!(text.contains(&want), "missing {want}\n{text}");
     }
 }
+
+#[test]
+fn cross_origin_refusals_have_counters_of_their_own() {
+    // Every refusal code of cross-origin protection is a known outcome (a
+    // hot counter, not the locked list of unknown ones).
+    for code in corsair::CrossOriginRejection::CODES {
+        assert!(OUTCOMES.contains(&code), "{code}");
+    }
+    let m = Metrics::default();
+    let p = m.policy("api", corsair::PolicyMode::Enforce);
+    p.request(RequestKind::Actual, "cross_origin_request");
+    p.request(RequestKind::NotCors, "cross_origin_request");
+    p.request(RequestKind::Actual, "origin_host_mismatch");
+    assert!(p.other.lock().unwrap().is_empty());
+    let text = m.render(false);
+    for line in [
+        r#"corsair_requests_total{policy="api",kind="actual",outcome="cross_origin_request",mode="enforce"} 1"#,
+        r#"corsair_requests_total{policy="api",kind="not_cors",outcome="cross_origin_request",mode="enforce"} 1"#,
+        r#"corsair_requests_total{policy="api",kind="actual",outcome="origin_host_mismatch",mode="enforce"} 1"#,
+    ] {
+        assert!(text.contains(line), "{line}\n{text}");
+    }
+}
