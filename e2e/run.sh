@@ -12,8 +12,8 @@
 # otherwise.
 #
 # Environment: CHROMIUM (default /usr/bin/chromium), CARGO_TARGET_DIR,
-# E2E_CSRF_TARGETS (`gateway`, the default, or `gateway,tower` once the tower
-# layer applies cross-origin protection),
+# E2E_CSRF_TARGETS (`gateway,tower`, the default: whose cross-origin
+# protection the CSRF part checks),
 # E2E_REQUIRE_ALL=1 (a part skipped because a subcommand is missing fails),
 # E2E_KEEP=1 (keep the work directory with configs and server logs).
 set -euo pipefail

@@ -7,13 +7,11 @@
 //! frame (1000, RFC 6455 §5.5.1) and the end of the connection at once: no
 //! message is ever sent.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use corsair_gateway::websocket::{accept_key, new_key};
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::TcpStream;
 use url::Url;
 
 use crate::client::parse_url;
@@ -87,23 +85,8 @@ pub(crate) async fn handshake(url: &Url, origin: Option<&str>, timeout: Duration
     }
     request.push_str("\r\n");
     let exchange = async {
-        let connect_host = host.trim_start_matches('[').trim_end_matches(']');
-        let tcp = TcpStream::connect((connect_host, port))
-            .await
-            .map_err(|e| format!("cannot connect to {authority}: {e}"))?;
-        if url.scheme() == "https" {
-            let mut config = corsair_gateway::upstream::https::client_config().map_err(|e| e.to_string())?;
-            config.alpn_protocols = vec![b"http/1.1".to_vec()];
-            let name = rustls::pki_types::ServerName::try_from(connect_host.to_owned())
-                .map_err(|e| format!("invalid TLS server name {connect_host}: {e}"))?;
-            let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
-                .connect(name, tcp)
-                .await
-                .map_err(|e| format!("TLS with {authority} failed: {e}"))?;
-            exchange_on(tls, request.as_bytes(), &key).await
-        } else {
-            exchange_on(tcp, request.as_bytes(), &key).await
-        }
+        let stream = crate::client::raw::connect(&host, port, &authority, url.scheme() == "https").await?;
+        exchange_on(stream, request.as_bytes(), &key).await
     };
     tokio::time::timeout(timeout, exchange)
         .await

@@ -152,3 +152,55 @@ async fn report_only_reports_what_the_policy_would_allow_and_enforce_still_enfor
     })
     .await;
 }
+
+/// Cross-origin protection in report-only mode: a cross-site POST from an
+/// origin the policy does not allow reaches the upstream (nothing is
+/// enforced) and is reported with protection's reason; enforce refuses it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn report_only_reports_what_cross_origin_protection_would_refuse() {
+    bounded(30, async {
+        let up = reflecting();
+        let gw = TestGateway::start(&config(&up.url()));
+        let forged = request(
+            "POST",
+            "/api/transfer",
+            Some(OLD),
+            &["Sec-Fetch-Site: cross-site", "Content-Type: application/x-www-form-urlencoded"],
+        );
+        for _ in 0..2 {
+            let r = exchange(gw.addr, &forged).await.unwrap();
+            assert_eq!(r.status, 200, "report-only refuses nothing: {r:?}");
+        }
+        // A trusted origin's POST: protection has nothing to say.
+        let trusted = request("POST", "/api/transfer", Some(APP), &["Sec-Fetch-Site: cross-site"]);
+        assert_eq!(exchange(gw.addr, &trusted).await.unwrap().status, 200);
+        assert_eq!(up.seen().iter().filter(|r| r.method == "POST").count(), 3);
+
+        let (_, body) = admin_get(gw.admin.unwrap(), "/report").await;
+        let report: Value = serde_json::from_str(&body).unwrap();
+        let entries = report["entries"].as_array().unwrap();
+        let e = entries
+            .iter()
+            .find(|e| e["reason"] == "cross_origin_request")
+            .unwrap_or_else(|| panic!("no cross_origin_request entry in {body}"));
+        assert_eq!((e["verdict"].as_str(), e["origin"].as_str()), (Some("would_reject"), Some(OLD)));
+        assert_eq!(e["count"], 2);
+        assert_eq!(e["example"]["method"], "POST");
+        assert!(entries.iter().all(|e| e["origin"] != APP), "{body}");
+        let metrics = gw.metrics().await;
+        for line in [
+            "corsair_requests_total{policy=\"api\",kind=\"actual\",outcome=\"cross_origin_request\",mode=\"report-only\"} 2",
+            "corsair_report_only_disagreements_total{policy=\"api\",verdict=\"would_reject\",reason=\"cross_origin_request\"} 2",
+        ] {
+            assert!(metrics.contains(line), "{line} in\n{metrics}");
+        }
+
+        // Enforced, the same request never reaches the upstream.
+        gw.rewrite_config(&config(&up.url()).replace("mode = \"report-only\"\n", ""));
+        gw.reload().unwrap();
+        let r = exchange(gw.addr, &forged).await.unwrap();
+        assert_eq!(r.status, 403);
+        assert_eq!(up.seen().iter().filter(|r| r.method == "POST").count(), 3);
+    })
+    .await;
+}

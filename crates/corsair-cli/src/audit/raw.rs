@@ -4,12 +4,10 @@
 //! response head read back as raw bytes, so that a carriage return the server reflects
 //! into a header is seen as it was sent.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 use super::analysis::Observed;
 use crate::client::parse_url;
@@ -36,23 +34,8 @@ pub(crate) async fn get(url: &str, lines: &[(&str, Vec<u8>)], timeout: Duration)
     }
     request.extend_from_slice(b"Connection: close\r\n\r\n");
     let exchange = async {
-        let connect_host = host.trim_start_matches('[').trim_end_matches(']');
-        let tcp = TcpStream::connect((connect_host, port))
-            .await
-            .map_err(|e| format!("cannot connect to {authority}: {e}"))?;
-        if parsed.scheme() == "https" {
-            let mut config = corsair_gateway::upstream::https::client_config().map_err(|e| e.to_string())?;
-            config.alpn_protocols = vec![b"http/1.1".to_vec()];
-            let name = rustls::pki_types::ServerName::try_from(connect_host.to_owned())
-                .map_err(|e| format!("invalid TLS server name {connect_host}: {e}"))?;
-            let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
-                .connect(name, tcp)
-                .await
-                .map_err(|e| format!("TLS with {authority} failed: {e}"))?;
-            exchange_on(tls, &request).await
-        } else {
-            exchange_on(tcp, &request).await
-        }
+        let stream = crate::client::raw::connect(&host, port, &authority, parsed.scheme() == "https").await?;
+        exchange_on(stream, &request).await
     };
     let head = tokio::time::timeout(timeout, exchange)
         .await

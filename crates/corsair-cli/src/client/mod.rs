@@ -32,6 +32,7 @@
 //! them); see [`parse_url`].
 
 mod error;
+pub(crate) mod raw;
 
 use std::cell::RefCell;
 use std::fmt;

@@ -79,6 +79,14 @@ impl fmt::Display for Passed {
     }
 }
 
+/// Go's safe methods: exactly GET, HEAD and OPTIONS (not TRACE, which RFC
+/// 9110 calls safe: no browser sends it, but nothing should act on it
+/// either).
+#[inline]
+fn is_safe(method: &Method) -> bool {
+    *method == Method::GET || *method == Method::HEAD || *method == Method::OPTIONS
+}
+
 /// The first line of a header and whether there are more.
 fn first_of<'a>(headers: &'a HeaderMap, name: &header::HeaderName) -> (Option<&'a HeaderValue>, bool) {
     let mut all = headers.get_all(name).iter();
@@ -111,10 +119,7 @@ impl CrossOriginProtection {
         authority: Option<&[u8]>,
         headers: &HeaderMap,
     ) -> Result<Passed, CrossOriginRejection> {
-        // Go's safe methods: exactly GET, HEAD and OPTIONS (not TRACE, which
-        // RFC 9110 calls safe: no browser sends it, but nothing should act
-        // on it either).
-        if *method == Method::GET || *method == Method::HEAD || *method == Method::OPTIONS {
+        if is_safe(method) {
             return Ok(Passed::SafeMethod);
         }
         if !self.enabled {
@@ -185,7 +190,12 @@ impl CrossOriginProtection {
     /// assert_eq!(protection.check_request(&policy, &req), Ok(Passed::OriginMatchesHost));
     /// # Ok::<(), corsair::ConfigErrors>(())
     /// ```
+    #[inline]
     pub fn check_request<B>(&self, policy: &Policy, req: &Request<B>) -> Result<Passed, CrossOriginRejection> {
+        // Safe methods first: they need no authority (a Host lookup).
+        if is_safe(req.method()) {
+            return Ok(Passed::SafeMethod);
+        }
         let authority = match req.uri().authority() {
             Some(a) => Some(a.as_str().as_bytes()),
             None => match first_of(req.headers(), &header::HOST) {
