@@ -103,8 +103,11 @@ async fn serve(req: Request<Incoming>, ctx: &Arc<ConnCtx>) -> Response<Body> {
     // One snapshot of the config for the whole request.
     let active = ctx.shared.active();
     let cfg = &*active.config;
+    // The WebSocket and report-only paths are boxed: their state machines
+    // are large, and unboxed they would size every request's future (one
+    // tokio task per HTTP/2 stream), preflights included.
     if let Some(kind) = websocket::recognise(&req) {
-        return websocket::serve(req, kind, ctx, &active).await;
+        return Box::pin(websocket::serve(req, kind, ctx, &active)).await;
     }
     if req.method() == Method::CONNECT {
         return gateway_error(StatusCode::METHOD_NOT_ALLOWED, "corsair: CONNECT is not supported\n");
@@ -132,7 +135,7 @@ async fn serve(req: Request<Incoming>, ctx: &Arc<ConnCtx>) -> Response<Body> {
             c.request(decision.kind(), outcome);
         }
         let refusal = protection.err();
-        return report_only::serve(
+        return Box::pin(report_only::serve(
             req,
             resolved,
             route,
@@ -140,7 +143,7 @@ async fn serve(req: Request<Incoming>, ctx: &Arc<ConnCtx>) -> Response<Body> {
             (decision, refusal),
             ctx,
             &active,
-        )
+        ))
         .await;
     }
     if let Err(r) = protection {

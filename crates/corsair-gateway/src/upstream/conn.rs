@@ -15,8 +15,10 @@ use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 use tokio_util::io::poll_read_buf;
 
-/// The read buffer's size: a response head and a small body in one read.
-pub(super) const READ_BUF: usize = 8 * 1024;
+/// The read buffer's first size: a response head and a small body in one
+/// read (larger answers grow it, see [`MAX_READ`]); kept small because every
+/// open upstream connection holds one (one per request in flight).
+pub(super) const READ_BUF: usize = 4 * 1024;
 /// The largest read: large bodies are read in growing reads (doubling while
 /// each read fills the buffer, as hyper's adaptive strategy), up to this.
 const MAX_READ: usize = 64 * 1024;
