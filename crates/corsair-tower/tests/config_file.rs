@@ -32,11 +32,13 @@ allow_headers = ["*", "authorization"]
 expose_headers = ["x-request-id"]
 allow_credentials = true
 max_age = 600
+protect_unsafe_requests_exempt = ["/api/oauth/callback"]
 
 [[policy]]
 name = "public"
 mode = "report-only"
 allow_origins = ["*"]
+protect_unsafe_requests = false
 "#;
 
 /// A file of its own under the system's temporary folder.
@@ -99,16 +101,17 @@ fn a_layer_from_a_config_file() {
 /// The library and the gateway read the same tables the same way.
 #[test]
 fn the_library_reads_policies_as_the_gateway_does() {
-    // The gateway does not read `mode` yet (the library's model does; the
-    // gateway is to read its tables through it).
-    let file = FILE.replace("mode = \"report-only\"\n", "");
-    let lib = PolicyFile::parse(&file).expect("library");
-    let gw = corsair_gateway::config::parse(&file, "t.toml", None).expect("gateway");
+    let lib = PolicyFile::parse(FILE).expect("library");
+    let gw = corsair_gateway::config::parse(FILE, "t.toml", None).expect("gateway");
     assert_eq!(lib.policies().len(), gw.policies.len());
     for (l, g) in lib.policies().iter().zip(&gw.policies) {
         assert_eq!((&l.name, &l.hosts, &l.path_prefix), (&g.name, &g.hosts, &g.path_prefix));
         assert_eq!(l.policy.config(), g.policy.config());
+        assert_eq!(l.mode, g.mode);
+        assert_eq!(l.protection, g.protection);
     }
+    assert!(lib.policies()[0].protection.is_exempt("/api/oauth/callback"));
+    assert!(!lib.policies()[1].protection.is_enabled());
     // The embedded default too.
     let lib = PolicyFile::parse(corsair_gateway::DEFAULT_CONFIG).expect("library");
     let gw = corsair_gateway::Config::embedded_default().expect("gateway");
@@ -135,8 +138,11 @@ allow_credentials = true
 name = "a"
 allow_origins = ["https://*.github.io", "null"]
 max_age = 100000
+protect_unsafe_requests_exempt = ["/cb?x=1", "/ok", "/ok", "/a/../b"]
 [[policy]]
 name = ""
+path_prefix = "/bank"
+protect_unsafe_requests_exempt = ["/other", "/bank/cb"]
 "#;
     // The same problems, each with the same key and message (the order of
     // one policy's problems may differ between the two readers).
@@ -153,7 +159,7 @@ name = ""
         .filter(|p| p.key.starts_with("policy"))
         .map(|p| (p.key, p.message))
         .collect();
-    assert!(lib.len() >= 15, "{lib:#?}");
+    assert!(lib.len() >= 19, "{lib:#?}");
     lib.sort();
     gw.sort();
     assert_eq!(lib, gw);
