@@ -5,7 +5,6 @@
 //! pass; the refusal is logged, put in the response's extensions and given
 //! to the hook; report-only mode refuses nothing and reports it.
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -15,6 +14,7 @@ use axum::Router;
 use corsair::cross_origin::CrossOriginProtection;
 use corsair::shadow::ShadowVerdict;
 use corsair::PolicyConfig;
+use corsair_testkit::events::Recorder;
 use corsair_tower::{CorsLayer, CrossOriginRefusal};
 use http::{HeaderMap, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
@@ -22,8 +22,7 @@ use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use tower::{service_fn, Layer, ServiceExt};
-use tracing::field::{Field, Visit};
-use tracing_subscriber::layer::{Context, SubscriberExt};
+use tracing_subscriber::layer::SubscriberExt;
 
 const APP: &str = "https://app.example.com";
 const EVIL: &str = "https://evil.example";
@@ -219,32 +218,6 @@ async fn exempt_paths_are_exact_and_protection_can_be_turned_off() {
     assert_eq!(hits.load(Ordering::SeqCst), 1);
 }
 
-/// One recorded event's fields.
-#[derive(Clone, Default)]
-struct Recorder(Arc<Mutex<Vec<BTreeMap<String, String>>>>);
-
-struct Fields(BTreeMap<String, String>);
-
-impl Visit for Fields {
-    fn record_str(&mut self, f: &Field, v: &str) {
-        self.0.insert(f.name().to_owned(), v.to_owned());
-    }
-    fn record_debug(&mut self, f: &Field, v: &dyn std::fmt::Debug) {
-        self.0.insert(f.name().to_owned(), format!("{v:?}"));
-    }
-}
-
-impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Recorder {
-    fn on_event(&self, e: &tracing::Event<'_>, _: Context<'_, S>) {
-        if e.metadata().target() != "corsair" {
-            return;
-        }
-        let mut f = Fields(BTreeMap::new());
-        e.record(&mut f);
-        self.0.lock().expect("events").push(f.0);
-    }
-}
-
 #[test]
 fn a_refusal_is_logged_put_in_extensions_and_given_to_the_hook() {
     let events = Recorder::default();
@@ -277,9 +250,10 @@ fn a_refusal_is_logged_put_in_extensions_and_given_to_the_hook() {
     assert_eq!(seen.lock().expect("seen").as_slice(), std::slice::from_ref(ext));
 
     // The default level is DEBUG: a subscriber that takes everything sees it.
-    let events = events.0.lock().expect("events");
+    let events = events.events();
     assert_eq!(events.len(), 1, "{events:?}");
-    let e = &events[0];
+    let (_, target, e) = &events[0];
+    assert_eq!(target, "corsair");
     assert_eq!(e["reason"], "origin_host_mismatch");
     assert_eq!(e["policy"], "bank");
     assert_eq!(e["origin"], EVIL);

@@ -8,12 +8,12 @@ use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 
 use corsair::{PolicyConfig, RequestKind};
+use corsair_testkit::events::Recorder;
 use corsair_tower::{CorsLayer, CorsRejection};
 use http::{HeaderValue, Method, Request, Response};
 use tower::{service_fn, Layer, ServiceExt};
-use tracing::field::{Field, Visit};
 use tracing::Level;
-use tracing_subscriber::layer::{Context, SubscriberExt};
+use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::Registry;
 
 const APP: &str = "https://app.example.com";
@@ -26,36 +26,6 @@ fn policy() -> corsair::Policy {
         .allow_credentials(true)
         .build()
         .expect("policy")
-}
-
-/// One recorded event: its level, target and fields as text.
-type Event = (Level, String, BTreeMap<String, String>);
-
-/// A `tracing` layer that records every event it is given.
-#[derive(Clone, Default)]
-struct Recorder(Arc<Mutex<Vec<Event>>>);
-
-struct Fields(BTreeMap<String, String>);
-
-impl Visit for Fields {
-    fn record_str(&mut self, f: &Field, v: &str) {
-        self.0.insert(f.name().to_owned(), v.to_owned());
-    }
-    fn record_debug(&mut self, f: &Field, v: &dyn std::fmt::Debug) {
-        self.0.insert(f.name().to_owned(), format!("{v:?}"));
-    }
-}
-
-impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Recorder {
-    fn on_event(&self, e: &tracing::Event<'_>, _: Context<'_, S>) {
-        let mut f = Fields(BTreeMap::new());
-        e.record(&mut f);
-        let m = e.metadata();
-        self.0
-            .lock()
-            .expect("events")
-            .push((*m.level(), m.target().to_owned(), f.0));
-    }
 }
 
 /// What a test saw for one request.

@@ -23,10 +23,13 @@
 //!   its address).
 //! - [`websocket`]: a minimal WebSocket client and a test upstream that
 //!   records every handshake it receives.
+//! - [`events::Recorder`]: a `tracing` layer that records every event, for
+//!   tests of what the libraries log.
 #![warn(missing_docs)]
 
 pub mod cli;
 pub mod client;
+pub mod events;
 pub mod gateway;
 pub mod raw;
 pub mod upstream;
