@@ -143,11 +143,13 @@ impl Policy {
                 return d.reject(Rejection::NullOrigin);
             }
             // Exact origins compare bytes (a match is text: configured origins
-            // are ASCII); patterns need the origin as text.
+            // are ASCII); patterns and the dynamic set need the origin as
+            // text, checked only when there are some.
             if self.origins.matches_exact(origin.as_bytes())
-                || origin
-                    .to_str()
-                    .is_ok_and(|s| self.origins.matches_pattern(s) || self.dynamic_allows(s))
+                || ((self.origins.has_patterns() || self.dynamic.is_some())
+                    && origin
+                        .to_str()
+                        .is_ok_and(|s| self.origins.matches_pattern(s) || self.dynamic_allows(s)))
             {
                 d.origin = Some(origin.clone());
             } else {
