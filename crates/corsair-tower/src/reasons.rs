@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use corsair::{Rejection, RequestKind};
 use http::header::{self, HeaderValue};
-use http::{HeaderMap, Method};
+use http::{Extensions, HeaderMap, Method};
 use tracing::level_filters::LevelFilter;
 use tracing::Level;
 
@@ -162,8 +162,12 @@ impl Reasons {
     }
 
     /// Logs a rejection, calls the hook, and returns what goes in the
-    /// response's extensions (unless they are off). Only called for
-    /// rejected requests; does only the work that something will use.
+    /// response's extensions (unless they are off): an [`Extensions`] that
+    /// holds the [`CorsRejection`], built here once and later merged into
+    /// the response's (taken whole when the response has none, as usual),
+    /// so that the reason costs no allocation of its own besides the map's,
+    /// and the future that carries it stays small (one pointer). Only called
+    /// for rejected requests; does only the work that something will use.
     #[cold]
     #[inline(never)]
     pub(crate) fn rejected(
@@ -173,7 +177,7 @@ impl Reasons {
         method: &Method,
         path: &str,
         headers: &HeaderMap,
-    ) -> Option<Box<CorsRejection>> {
+    ) -> Option<Extensions> {
         // No subscriber wants this level: skip the call sites altogether
         // (they check it again, and then their subscriber's interest; the
         // fields are evaluated only when the event is enabled).
@@ -195,12 +199,14 @@ impl Reasons {
             });
         }
         self.extensions.then(|| {
-            Box::new(CorsRejection {
+            let mut ext = Extensions::new();
+            ext.insert(CorsRejection {
                 policy: self.name.clone(),
                 kind,
                 origin: origin.cloned(),
                 rejection: rejection.clone(),
-            })
+            });
+            ext
         })
     }
 

@@ -10,12 +10,11 @@ use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
 use corsair::{Decision, Policy};
-use http::{Request, Response};
+use http::{Extensions, Request, Response};
 use pin_project_lite::pin_project;
 use tower_service::Service;
 
 use crate::layer::Shared;
-use crate::reasons::CorsRejection;
 use crate::shadow::Observation;
 
 /// The CORS middleware service. Build it with [`CorsLayer`](crate::CorsLayer).
@@ -95,18 +94,14 @@ where
                 };
             }
         }
-        let rejected = decision.rejection().and_then(rejected);
-        let fut = self.inner.call(req);
+        let rejected = decision.rejection().and_then(rejected).unwrap_or_default();
         let policy = Arc::clone(policy);
         ResponseFuture {
-            state: match rejected {
-                None => State::Inner { fut, policy, decision },
-                Some(rejected) => State::Rejected {
-                    fut,
-                    policy,
-                    decision,
-                    rejected: Some(rejected),
-                },
+            state: State::Inner {
+                fut: self.inner.call(req),
+                policy,
+                decision,
+                rejected,
             },
         }
     }
@@ -138,13 +133,15 @@ where
 }
 
 /// Puts the reason in the response's extensions (rejected requests only,
-/// kept out of the request path's code; the reason comes boxed so that the
-/// future that carries it stays small).
+/// kept out of the request path's code): the [`Extensions`] that
+/// [`Reasons::rejected`](crate::reasons::Reasons::rejected) built, taken
+/// whole when the response has none, merged otherwise (the reason replaces
+/// any [`CorsRejection`](crate::CorsRejection) already there, as an insertion
+/// would).
 #[cold]
 #[inline(never)]
-#[allow(clippy::boxed_local)]
-fn attach<B>(resp: &mut Response<B>, r: Box<CorsRejection>) {
-    resp.extensions_mut().insert(*r);
+fn attach<B>(resp: &mut Response<B>, ext: Extensions) {
+    resp.extensions_mut().extend(ext);
 }
 
 pin_project! {
@@ -159,13 +156,10 @@ pin_project! {
     #[project = StateProj]
     enum State<F, B> {
         Ready { resp: Option<Response<B>> },
-        Inner { #[pin] fut: F, policy: Arc<Policy>, decision: Decision },
-        Rejected {
-            #[pin] fut: F,
-            policy: Arc<Policy>,
-            decision: Decision,
-            rejected: Option<Box<CorsRejection>>,
-        },
+        // `rejected`: the reason for the response's extensions, empty (no
+        // allocation) unless the request was rejected and the layer keeps
+        // reasons there.
+        Inner { #[pin] fut: F, policy: Arc<Policy>, decision: Decision, rejected: Extensions },
         Passthrough { #[pin] fut: F },
         Observed { #[pin] fut: F, obs: Box<Observation> },
     }
@@ -184,12 +178,7 @@ where
                 Some(r) => Poll::Ready(Ok(r)),
                 None => Poll::Pending,
             },
-            StateProj::Inner { fut, policy, decision } => {
-                let mut resp = ready!(fut.poll(cx))?;
-                policy.apply(decision, resp.headers_mut());
-                Poll::Ready(Ok(resp))
-            }
-            StateProj::Rejected {
+            StateProj::Inner {
                 fut,
                 policy,
                 decision,
@@ -197,8 +186,8 @@ where
             } => {
                 let mut resp = ready!(fut.poll(cx))?;
                 policy.apply(decision, resp.headers_mut());
-                if let Some(r) = rejected.take() {
-                    attach(&mut resp, r);
+                if decision.rejection().is_some() {
+                    attach(&mut resp, std::mem::take(rejected));
                 }
                 Poll::Ready(Ok(resp))
             }

@@ -36,7 +36,7 @@ impl Policy {
         // only when the service did set CORS headers. Every
         // `Access-Control-*` name goes, not only the standard ones: the
         // policy is the single authority.
-        strip_cors_headers(headers);
+        let has_vary = strip_cors_headers(headers);
         if self.origins.any {
             // A public resource: the same headers whatever the Origin, so no
             // Vary (Fetch "CORS protocol and HTTP caches": `*` or a static
@@ -51,7 +51,11 @@ impl Policy {
         }
         // Fetch "CORS protocol and HTTP caches": the answer depends on
         // `Origin`, so every response, non-CORS ones included, varies on it.
-        append_vary(headers, "origin", &VARY_ORIGIN);
+        // The pass that stripped the CORS headers saw whether there is a
+        // `Vary` to merge with: without one, no lookup.
+        if !has_vary || !vary_lists(headers, "origin") {
+            headers.append(header::VARY, VARY_ORIGIN);
+        }
         if d.kind == RequestKind::NotCors || d.rejection.is_some() {
             return;
         }
@@ -65,11 +69,13 @@ impl Policy {
 }
 
 /// Removes every `Access-Control-*` header: one pass over the (usually
-/// few) names, and a hashed removal only for those present.
-fn strip_cors_headers(headers: &mut HeaderMap) {
+/// few) names, and a hashed removal only for those present. Returns whether
+/// the map has a `Vary` header (seen in the same pass).
+fn strip_cors_headers(headers: &mut HeaderMap) -> bool {
     const MAX: usize = 8;
     let mut found: [Option<HeaderName>; MAX] = Default::default();
     let mut n = 0;
+    let mut has_vary = false;
     for k in headers.keys() {
         if k.as_str().starts_with("access-control-") {
             if n == MAX {
@@ -79,10 +85,12 @@ fn strip_cors_headers(headers: &mut HeaderMap) {
             }
             found[n] = Some(k.clone());
             n += 1;
+        } else if k == header::VARY {
+            has_vary = true;
         }
     }
     if n == 0 {
-        return;
+        return has_vary;
     }
     for name in found.iter_mut().take(n) {
         if let Some(name) = name.take() {
@@ -90,27 +98,33 @@ fn strip_cors_headers(headers: &mut HeaderMap) {
         }
     }
     if n == MAX {
-        strip_cors_headers(headers);
+        return strip_cors_headers(headers);
     }
+    has_vary
 }
 
-/// Appends `token` to the response's `Vary` unless it is already there
-/// (case-insensitively) or `Vary: *` is present.
-fn append_vary(headers: &mut HeaderMap, token: &str, value: &HeaderValue) {
-    for v in headers.get_all(header::VARY) {
-        for item in v.as_bytes().split(|&b| b == b',') {
+/// Whether the response's `Vary` already lists `token` (case-insensitively)
+/// or is `*`.
+fn vary_lists(headers: &HeaderMap, token: &str) -> bool {
+    headers.get_all(header::VARY).iter().any(|v| {
+        v.as_bytes().split(|&b| b == b',').any(|item| {
             let item = item.trim_ascii();
-            if item == b"*" || item.eq_ignore_ascii_case(token.as_bytes()) {
-                return;
-            }
-        }
-    }
-    headers.append(header::VARY, value.clone());
+            item == b"*" || item.eq_ignore_ascii_case(token.as_bytes())
+        })
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `Vary` merging as `apply` does it.
+    fn append_vary(headers: &mut HeaderMap, token: &str, value: &HeaderValue) {
+        let has_vary = strip_cors_headers(headers);
+        if !has_vary || !vary_lists(headers, token) {
+            headers.append(header::VARY, value.clone());
+        }
+    }
 
     #[test]
     fn vary_is_merged_without_duplicates() {

@@ -5,6 +5,7 @@
 use http::header::{self, HeaderMap, HeaderValue};
 use http::Method;
 
+use super::request_headers::Listed;
 use super::{Decision, Rejection, RequestKind, ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK};
 use crate::fetch::{is_cors_safelisted_method, is_method};
 use crate::policy::Policy;
@@ -28,7 +29,9 @@ struct Found<'a> {
 }
 
 impl<'a> Found<'a> {
-    /// One pass over every line (for an OPTIONS request).
+    /// One pass over every line (for an OPTIONS request). Inlined into its
+    /// one caller: called, its result comes back through memory.
+    #[inline(always)]
     fn scan(headers: &'a HeaderMap) -> Self {
         let mut f = Found::default();
         for (name, value) in headers {
@@ -56,6 +59,7 @@ impl<'a> Found<'a> {
     }
 
     /// Lookups by name: `Origin`, and for an OPTIONS request the others.
+    #[inline(always)]
     fn lookup(headers: &'a HeaderMap, options: bool) -> Self {
         let mut f = Found::default();
         let mut origins = headers.get_all(header::ORIGIN).iter();
@@ -139,11 +143,13 @@ impl Policy {
                 return d.reject(Rejection::NullOrigin);
             }
             // Exact origins compare bytes (a match is text: configured origins
-            // are ASCII); patterns need the origin as text.
+            // are ASCII); patterns and the dynamic set need the origin as
+            // text, checked only when there are some.
             if self.origins.matches_exact(origin.as_bytes())
-                || origin
-                    .to_str()
-                    .is_ok_and(|s| self.origins.matches_pattern(s) || self.dynamic_allows(s))
+                || ((self.origins.has_patterns() || self.dynamic.is_some())
+                    && origin
+                        .to_str()
+                        .is_ok_and(|s| self.origins.matches_pattern(s) || self.dynamic_allows(s)))
             {
                 d.origin = Some(origin.clone());
             } else {
@@ -175,9 +181,10 @@ impl Policy {
         let checked = match (f.acrh, f.more_acrh) {
             (None, _) => Ok(None),
             (Some(line), false) => match self.all_listed(line.as_bytes()) {
-                Some(true) => Ok(Some(line.clone())),
-                Some(false) => Ok(None),
-                None => self.check_request_headers(|| std::iter::once(line)),
+                Listed::All { named: true } => Ok(Some(line.clone())),
+                Listed::All { named: false } => Ok(None),
+                Listed::Invalid => Err(Rejection::InvalidHeaders),
+                Listed::Unknown => self.check_request_headers(|| std::iter::once(line)),
             },
             (Some(_), true) => {
                 let lines = headers.get_all(header::ACCESS_CONTROL_REQUEST_HEADERS);

@@ -66,29 +66,44 @@ impl Policy {
         if !d.is_preflight() {
             return None;
         }
-        if d.rejection.is_none() && headers.is_empty() {
-            if let Some(m) = &d.acrm {
-                // The usual case: clone the answer prebuilt for this shape
-                // (no hashing of names; the same small table) and fill in
-                // what the request decides, in place: fewer instructions per
-                // preflight than six insertions (figures in bench/notes.md).
-                let t = usize::from(d.acrh.is_some()) | usize::from(d.private_network) << 1;
-                *headers = self.preflight_ok[t].clone();
-                for (name, value) in headers.iter_mut() {
-                    if name == header::ACCESS_CONTROL_ALLOW_ORIGIN {
-                        if let Some(o) = &d.origin {
-                            *value = o.clone();
-                        }
-                    } else if name == header::ACCESS_CONTROL_ALLOW_METHODS {
-                        *value = m.clone();
-                    } else if name == header::ACCESS_CONTROL_ALLOW_HEADERS {
-                        if let Some(v) = &d.acrh {
-                            *value = v.clone();
-                        }
-                    }
-                }
-                return Some(StatusCode::NO_CONTENT);
+        if !headers.is_empty() {
+            return Some(self.insert_preflight(d, headers));
+        }
+        if let Some(r) = &d.rejection {
+            // A refusal without CORS headers (all but debug mode's answers
+            // to an allowed origin): the same prebuilt answer every time.
+            if !(self.debug && r.origin_was_allowed()) {
+                *headers = self.preflight_refused.clone();
+                return Some(StatusCode::FORBIDDEN);
             }
+        } else if let Some(m) = &d.acrm {
+            // The usual case: clone the answer prebuilt for this shape
+            // (no hashing of names; the same small table) and fill in
+            // what the request decides, in place: fewer instructions per
+            // preflight than six insertions (figures in bench/notes.md).
+            let t = usize::from(d.acrh.is_some()) | usize::from(d.private_network) << 1;
+            *headers = self.preflight_ok[t].clone();
+            // The placeholders to fill in; the walk stops at the last
+            // (the template's later headers are the policy's own).
+            let mut left = 1 + usize::from(d.origin.is_some()) + usize::from(d.acrh.is_some());
+            for (name, value) in headers.iter_mut() {
+                if name == header::ACCESS_CONTROL_ALLOW_ORIGIN {
+                    let Some(o) = &d.origin else { continue };
+                    *value = o.clone();
+                } else if name == header::ACCESS_CONTROL_ALLOW_METHODS {
+                    *value = m.clone();
+                } else if name == header::ACCESS_CONTROL_ALLOW_HEADERS {
+                    let Some(v) = &d.acrh else { continue };
+                    *value = v.clone();
+                } else {
+                    continue;
+                }
+                left -= 1;
+                if left == 0 {
+                    break;
+                }
+            }
+            return Some(StatusCode::NO_CONTENT);
         }
         Some(self.insert_preflight(d, headers))
     }
@@ -173,6 +188,15 @@ impl Policy {
             self.insert_preflight(&d, &mut h);
             h
         })
+    }
+
+    /// The answer to a refused preflight (without CORS headers): what
+    /// [`Policy::insert_preflight`] writes for such a decision.
+    pub(crate) fn preflight_refusal(&self) -> HeaderMap {
+        let d = Decision::new(RequestKind::Preflight).reject(Rejection::NullOrigin);
+        let mut h = HeaderMap::new();
+        self.insert_preflight(&d, &mut h);
+        h
     }
 
     /// What the browser's CORS check reads (Fetch §4.10 "CORS check"):

@@ -10,18 +10,33 @@ use crate::fetch::syntax::split_ows;
 use crate::fetch::{is_cors_non_wildcard_request_header_name, is_forbidden_request_header_name};
 use crate::policy::{Policy, MAX_HEADER_NAME};
 
+/// What [`Policy::all_listed`] could tell of a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Listed {
+    /// Every element is a listed name or empty; `named`: at least one name.
+    All { named: bool },
+    /// Malformed: more empty elements than the full check allows.
+    Invalid,
+    /// The full check must decide.
+    Unknown,
+}
+
 impl Policy {
     /// The usual `Access-Control-Request-Headers` line, decided in one
-    /// pass: every element, as sent, is a listed name. `Some(named)` when so
-    /// (`named`: the line names at least one header); `None` when the full
-    /// check must decide (a name not found as sent, whitespace or empty
-    /// elements beyond the limits, or a wildcard policy). Listed names are
-    /// lowercase tokens, so a name found here is one the full check accepts:
-    /// the full check only adds the token check and the lowercasing that
-    /// the rejections and the rare uppercase names need.
-    pub(crate) fn all_listed(&self, line: &[u8]) -> Option<bool> {
+    /// pass: every element, as sent, is a listed name. [`Listed::All`] when
+    /// so (`named`: the line names at least one header); [`Listed::Invalid`]
+    /// when the line has more empty elements than the full check allows
+    /// (every element before them passed, so the full check, which walks the
+    /// same elements with the same bounds, refuses it at the same place:
+    /// 60 KB of commas costs one short walk, not two); [`Listed::Unknown`]
+    /// when the full check must decide (a name not found as sent, whitespace
+    /// beyond the limits, or a wildcard policy). Listed names are lowercase
+    /// tokens, so a name found here is one the full check accepts: the full
+    /// check only adds the token check and the lowercasing that the
+    /// rejections and the rare uppercase names need.
+    pub(crate) fn all_listed(&self, line: &[u8]) -> Listed {
         if self.any_header {
-            return None;
+            return Listed::Unknown;
         }
         let (mut named, mut empty) = (false, 0usize);
         let mut start = 0;
@@ -31,21 +46,24 @@ impl Policy {
             // Browsers send no whitespace ("a,b": Fetch §4.8 step 5.1 joins
             // the names with `,` alone): trim only when there is.
             if let [b' ' | b'\t', ..] | [.., b' ' | b'\t'] = name {
-                name = trim_ows_within_bounds(name)?;
+                match trim_ows_within_bounds(name) {
+                    Some(n) => name = n,
+                    None => return Listed::Unknown,
+                }
             }
             if name.is_empty() {
                 empty += 1;
                 if empty > MAX_EMPTY_ELEMENTS {
-                    return None;
+                    return Listed::Invalid;
                 }
             } else if self.headers.contains(name) {
                 named = true;
             } else {
-                return None;
+                return Listed::Unknown;
             }
             start += end + 1;
         }
-        Some(named)
+        Listed::All { named }
     }
 
     /// Checks every name of the `Access-Control-Request-Headers` lines

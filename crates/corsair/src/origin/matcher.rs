@@ -121,6 +121,12 @@ impl OriginMatcher {
         self.patterns.matches(origin)
     }
 
+    /// Whether there is any any-port or subdomain pattern.
+    #[inline]
+    pub(crate) fn has_patterns(&self) -> bool {
+        !self.patterns.is_empty()
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.exact.len() + self.patterns.len()
     }
@@ -138,6 +144,12 @@ pub(crate) struct PatternMatcher<S> {
 }
 
 impl<S: BuildHasher + Default> PatternMatcher<S> {
+    /// Whether there is no pattern.
+    #[inline]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.any_port.is_empty() && self.subdomains.is_empty()
+    }
+
     /// Adds an any-port or subdomain pattern (other patterns are not
     /// patterns and are ignored); `false` if it was there already.
     pub(crate) fn insert(&mut self, p: &OriginPattern) -> bool {
@@ -187,7 +199,7 @@ impl<S: BuildHasher + Default> PatternMatcher<S> {
 
     /// Whether a request origin (its serialization) matches a pattern.
     pub(crate) fn matches(&self, origin: &str) -> bool {
-        if self.any_port.is_empty() && self.subdomains.is_empty() {
+        if self.is_empty() {
             return false;
         }
         let Some(o) = RequestOrigin::parse(origin) else {

@@ -28,6 +28,8 @@ pub struct Policy {
     pub(crate) listed_methods: HeaderValue,
     /// The answers to accepted preflights, see `Policy::preflight_templates`.
     pub(crate) preflight_ok: [HeaderMap; 4],
+    /// The answer to refused preflights, see `Policy::preflight_refusal`.
+    pub(crate) preflight_refused: HeaderMap,
     /// Origins allowed besides `origins`, read at each request.
     pub(crate) dynamic: Option<DynamicOrigins>,
     pub(crate) config: PolicyConfig,

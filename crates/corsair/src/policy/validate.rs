@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use http::HeaderValue;
+use http::{HeaderMap, HeaderValue};
 
 use super::{ConfigErrorKind as Kind, ConfigErrors, Policy, PolicyConfig, MAX_AGE_LIMIT, MAX_HEADER_NAME};
 use crate::fetch::{
@@ -60,10 +60,12 @@ impl Policy {
             debug: c.debug,
             preflight_vary,
             preflight_ok: Default::default(),
+            preflight_refused: HeaderMap::new(),
             dynamic: dynamic.cloned(),
             config: normalized,
         };
         policy.preflight_ok = policy.preflight_templates();
+        policy.preflight_refused = policy.preflight_refusal();
         Ok(policy)
     }
 }

@@ -5,6 +5,8 @@ use http::header::{self, HeaderMap, HeaderValue};
 use http::Method;
 
 use super::*;
+use crate::decision::request_headers::Listed;
+use crate::Rejection;
 
 fn ordered(h: &HeaderMap) -> Vec<(String, Vec<u8>)> {
     h.iter()
@@ -175,8 +177,9 @@ fn scanned_and_looked_up_requests_decide_alike() {
 }
 
 /// The one-pass check of the usual `Access-Control-Request-Headers` line
-/// (`all_listed`) never contradicts the full check: when it decides, the
-/// full check decides the same; otherwise the full check runs. Every line
+/// (`all_listed`) never contradicts the full check: when it decides (a
+/// list of listed names, or too many empty elements), the full check decides
+/// the same; otherwise the full check runs. Every line
 /// of up to four elements from pieces chosen to hit each limit.
 #[test]
 fn the_fast_header_check_agrees_with_the_full_one() {
@@ -204,18 +207,34 @@ fn the_fast_header_check_agrees_with_the_full_one() {
         lines.extend(next);
     }
     lines.push(",".repeat(40));
-    let mut decided = 0;
+    // Around the limit of empty elements, with names and whitespace on
+    // either side of the run.
+    for n in [15, 16, 17] {
+        lines.push(",".repeat(n));
+        lines.push(format!("content-type,{}", ",".repeat(n)));
+        lines.push(format!("{}x-request-id", ",".repeat(n)));
+        lines.push(format!("{}x-other", ",".repeat(n)));
+        lines.push(format!("x-other,{}", ",".repeat(n)));
+        lines.push(" ,".repeat(n));
+        lines.push(format!("{}a(b", ",".repeat(n)));
+    }
+    let (mut decided, mut invalid) = (0, 0);
     for p in [private(), public()] {
         for line in &lines {
             let v = HeaderValue::from_str(line).unwrap();
             let full = p.check_request_headers(|| std::iter::once(&v));
             match p.all_listed(line.as_bytes()) {
-                Some(true) => assert_eq!(full, Ok(Some(v.clone())), "{line:?}"),
-                Some(false) => assert_eq!(full, Ok(None), "{line:?}"),
-                None => continue,
+                Listed::All { named: true } => assert_eq!(full, Ok(Some(v.clone())), "{line:?}"),
+                Listed::All { named: false } => assert_eq!(full, Ok(None), "{line:?}"),
+                Listed::Invalid => {
+                    assert_eq!(full, Err(Rejection::InvalidHeaders), "{line:?}");
+                    invalid += 1;
+                }
+                Listed::Unknown => continue,
             }
             decided += 1;
         }
     }
     assert!(decided > 1000, "the fast path decided only {decided} lines");
+    assert!(invalid >= 8, "the fast path refused only {invalid} lines");
 }
