@@ -28,7 +28,7 @@ impl RoutedPolicy {
     pub(crate) fn covers_name(&self, name: Option<&[u8]>, path: &str, case_sensitive: bool) -> bool {
         let host_ok = self.hosts.is_empty()
             || name.is_some_and(|name| self.hosts.iter().any(|x| x.as_bytes().eq_ignore_ascii_case(name)));
-        host_ok && path_has_prefix(path, &self.path_prefix, case_sensitive)
+        host_ok && corsair::cross_origin::path_has_prefix(path, &self.path_prefix, case_sensitive)
     }
 }
 
@@ -38,24 +38,6 @@ fn host_name(h: &str) -> &str {
         return h.split_once(']').map_or(h, |(a, _)| &h[..a.len() + 1]);
     }
     h.split_once(':').map_or(h, |(a, _)| a)
-}
-
-/// Segment-aware prefix: `/api` covers `/api`, `/api/x` and `/api?q`, not `/apix`.
-pub(crate) fn path_has_prefix(path: &str, prefix: &str, case_sensitive: bool) -> bool {
-    if prefix == "/" || prefix.is_empty() {
-        return true;
-    }
-    let rest = if case_sensitive {
-        path.strip_prefix(prefix)
-    } else {
-        path.get(..prefix.len())
-            .filter(|head| head.eq_ignore_ascii_case(prefix))
-            .map(|_| &path[prefix.len()..])
-    };
-    match rest {
-        Some(rest) => prefix.ends_with('/') || rest.is_empty() || rest.starts_with(['/', '?']),
-        None => false,
-    }
 }
 
 impl Config {

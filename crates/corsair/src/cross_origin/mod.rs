@@ -121,6 +121,7 @@ mod tests;
 use http::header::HeaderName;
 
 pub use check::Passed;
+pub use paths::path_has_prefix;
 pub use rejection::CrossOriginRejection;
 
 use crate::nameset::NameSet;
@@ -132,6 +133,20 @@ pub const SEC_FETCH_SITE: HeaderName = HeaderName::from_static("sec-fetch-site")
 /// The key exempt paths are reported under in configuration errors
 /// (`protect_unsafe_requests_exempt[i]`, the gateway's key).
 pub const EXEMPT_KEY: &str = "protect_unsafe_requests_exempt";
+
+/// A problem of one `protect_unsafe_requests_exempt` entry, found by
+/// [`CrossOriginProtection::from_table`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExemptProblem {
+    /// The entry's index in the list.
+    pub index: usize,
+    /// The engine's kind, for problems that have one (a path no browser
+    /// sends, a duplicate); `None` for a path outside `path_prefix` or not in
+    /// the caller's canonical form.
+    pub kind: Option<ConfigErrorKind>,
+    /// What is wrong, naming the entry.
+    pub message: String,
+}
 
 /// Cross-origin protection for the requests one policy covers: on or off,
 /// and the exact paths it exempts. The trusted origins are the policy's own
@@ -245,6 +260,56 @@ impl CrossOriginProtection {
         } else {
             Err(errors)
         }
+    }
+
+    /// The protection of one `[[policy]]` table from its two keys, as the
+    /// gateway and [`PolicyFile`](crate::PolicyFile) read them: on unless
+    /// `protect_unsafe_requests = false`, with each listed exempt path that
+    /// is a path a browser sends ([`Self::exempt_paths`]' rules), passes
+    /// `canonical` (the gateway's `[paths]` form, where requests are decided),
+    /// is under the table's `path_prefix` (else the policy never decides a
+    /// request for it) and is not listed twice. Every other path is left out
+    /// and named in the problems, by its index in the list, in order.
+    pub fn from_table(
+        enabled: Option<bool>,
+        exempt: &[String],
+        path_prefix: &str,
+        case_sensitive: bool,
+        canonical: impl Fn(&str) -> Result<(), String>,
+    ) -> (Self, Vec<ExemptProblem>) {
+        let mut problems = Vec::new();
+        let mut valid: Vec<&str> = Vec::new();
+        for (index, e) in exempt.iter().enumerate() {
+            let mut problem = |kind, message| problems.push(ExemptProblem { index, kind, message });
+            if let Err(why) = paths::check_exempt_path(e) {
+                problem(Some(ConfigErrorKind::InvalidExemptPath), format!("{e:?}: {why}"));
+            } else if let Err(why) = canonical(e) {
+                problem(None, why);
+            } else if !path_has_prefix(e, path_prefix, case_sensitive) {
+                problem(
+                    None,
+                    format!(
+                        "{e:?} is outside this policy's path_prefix {path_prefix:?}: the policy never decides a \
+                         request for it"
+                    ),
+                );
+            } else if valid.contains(&e.as_str()) {
+                problem(Some(ConfigErrorKind::Duplicate), format!("{e:?}: listed twice"));
+            } else {
+                valid.push(e);
+            }
+        }
+        let mut protection = if enabled.unwrap_or(true) {
+            Self::new()
+        } else {
+            Self::disabled()
+        };
+        for p in valid {
+            // Checked above, and listed once: inserted as `exempt_paths` would.
+            protection.exempt.insert(p);
+            protection.listed.push(p.to_owned());
+        }
+        (protection, problems)
     }
 
     /// The exempt paths, in the order given.

@@ -49,3 +49,25 @@ pub(super) fn check_exempt_path(p: &str) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// Whether `path` is under `prefix` as the gateway routes: the prefix
+/// itself, or followed by `/` (or `?`); `/` and the empty prefix cover
+/// everything; a prefix ending in `/` covers what starts with it.
+/// `case_sensitive = false` compares ASCII letters case-insensitively (the
+/// gateway's `[paths] case_sensitive`).
+pub fn path_has_prefix(path: &str, prefix: &str, case_sensitive: bool) -> bool {
+    if prefix == "/" || prefix.is_empty() {
+        return true;
+    }
+    let rest = if case_sensitive {
+        path.strip_prefix(prefix)
+    } else {
+        path.get(..prefix.len())
+            .filter(|head| head.eq_ignore_ascii_case(prefix))
+            .map(|_| &path[prefix.len()..])
+    };
+    match rest {
+        Some(rest) => prefix.ends_with('/') || rest.is_empty() || rest.starts_with(['/', '?']),
+        None => false,
+    }
+}

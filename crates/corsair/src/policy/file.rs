@@ -160,60 +160,27 @@ impl PolicyTable {
         })
     }
 
-    /// The table's cross-origin protection: on unless
-    /// `protect_unsafe_requests = false`, with its exempt paths, each a
-    /// path a browser sends (the engine's rules), listed once, and under
-    /// the table's `path_prefix` (or the policy never decides a request
-    /// for it). Whether each is in the canonical form requests are routed on
-    /// depends on the gateway's `[paths]` rules, which the gateway checks.
+    /// The table's cross-origin protection
+    /// ([`CrossOriginProtection::from_table`]); whether each exempt path is
+    /// in the canonical form requests are routed on depends on the gateway's
+    /// `[paths]` rules, which the gateway checks.
     fn protection(
         &self,
         prefix: &str,
         path_prefix: &str,
         p: &mut impl FnMut(String, Option<ConfigErrorKind>, String),
     ) -> CrossOriginProtection {
-        let base = if self.protect_unsafe_requests.unwrap_or(true) {
-            CrossOriginProtection::new()
-        } else {
-            CrossOriginProtection::disabled()
-        };
-        let mut valid: Vec<&str> = Vec::new();
-        for (j, e) in self.protect_unsafe_requests_exempt.iter().enumerate() {
-            let key = format!("{prefix}.{EXEMPT_KEY}[{j}]");
-            if let Err(errs) = CrossOriginProtection::new().exempt_paths([e]) {
-                for err in errs {
-                    p(key.clone(), Some(err.kind), format!("{e:?}: {}", err.message));
-                }
-            } else if !under_prefix(e, path_prefix) {
-                p(
-                    key,
-                    None,
-                    format!(
-                        "{e:?} is outside this policy's path_prefix {path_prefix:?}: the policy never decides a \
-                         request for it"
-                    ),
-                );
-            } else if valid.contains(&e.as_str()) {
-                p(key, Some(ConfigErrorKind::Duplicate), format!("{e:?}: listed twice"));
-            } else {
-                valid.push(e);
-            }
+        let (protection, problems) = CrossOriginProtection::from_table(
+            self.protect_unsafe_requests,
+            &self.protect_unsafe_requests_exempt,
+            path_prefix,
+            true,
+            |_| Ok(()),
+        );
+        for e in problems {
+            p(format!("{prefix}.{EXEMPT_KEY}[{}]", e.index), e.kind, e.message);
         }
-        // Each path passed alone and none is listed twice: this refuses
-        // nothing, but keeps the protection whole if it ever did.
-        base.clone().exempt_paths(&valid).unwrap_or(base)
-    }
-}
-
-/// Whether `path` is under `prefix` as the gateway routes (case-sensitive,
-/// its default): the prefix itself, or followed by `/`.
-fn under_prefix(path: &str, prefix: &str) -> bool {
-    if prefix == "/" || prefix.is_empty() {
-        return true;
-    }
-    match path.strip_prefix(prefix) {
-        Some(rest) => prefix.ends_with('/') || rest.is_empty() || rest.starts_with('/'),
-        None => false,
+        protection
     }
 }
 

@@ -318,12 +318,11 @@ pub(super) fn validate(raw: FileConfig, file: &str, base: Option<&Path>) -> (Opt
     (config, problems)
 }
 
-/// The policy's cross-origin protection: `protect_unsafe_requests` (on
-/// unless `false`) and its exempt paths, each a path a browser sends (the
-/// engine's rules), in the canonical form requests are routed on (or it
-/// could never match) and under the policy's `path_prefix` (or this policy
-/// never decides a request for it). Problems go to `p` (gateway rules) and
-/// `coded` (the engine's, with their codes).
+/// The policy's cross-origin protection
+/// ([`CrossOriginProtection::from_table`]), each exempt path also in the
+/// canonical form requests are routed on (or it could never match).
+/// Problems go to `p` (gateway rules) and `coded` (the engine's, with their
+/// codes).
 fn protection(
     t: &super::read::PolicyTable,
     prefix: &str,
@@ -332,65 +331,29 @@ fn protection(
     p: &mut impl FnMut(&str, String),
     coded: &mut Vec<Problem>,
 ) -> CrossOriginProtection {
-    let base = if t.protect_unsafe_requests.unwrap_or(true) {
-        CrossOriginProtection::new()
-    } else {
-        CrossOriginProtection::disabled()
+    let canonical = |e: &str| match crate::proxy::target::canonical_path(e, paths) {
+        Ok(c) if c == e => Ok(()),
+        Ok(c) => Err(format!(
+            "{e:?} is not in canonical form (requests are decided on their normalized path, so it could never \
+             match); write {c:?}"
+        )),
+        Err(r) => Err(format!("{e:?}: {r}")),
     };
-    let mut valid: Vec<&str> = Vec::new();
-    for (j, e) in t.protect_unsafe_requests_exempt.iter().enumerate() {
-        let key = format!("{prefix}.protect_unsafe_requests_exempt[{j}]");
-        if let Err(errs) = CrossOriginProtection::new().exempt_paths([e]) {
-            for err in errs {
-                coded.push(Problem::new(&key, format!("{e:?}: {}", err.message)).with_code(err.code()));
-            }
-            continue;
-        }
-        match crate::proxy::target::canonical_path(e, paths) {
-            Ok(c) if c == *e => {}
-            Ok(c) => {
-                p(
-                    &key,
-                    format!(
-                        "{e:?} is not in canonical form (requests are decided on their normalized path, so it \
-                         could never match); write {c:?}"
-                    ),
-                );
-                continue;
-            }
-            Err(r) => {
-                p(&key, format!("{e:?}: {r}"));
-                continue;
-            }
-        }
-        if !super::super::route::path_has_prefix(e, path_prefix, paths.case_sensitive) {
-            p(
-                &key,
-                format!(
-                    "{e:?} is outside this policy's path_prefix {path_prefix:?}: the policy never decides a \
-                     request for it"
-                ),
-            );
-            continue;
-        }
-        if valid.contains(&e.as_str()) {
-            coded.push(Problem::new(&key, format!("{e:?}: listed twice")).with_code("duplicate"));
-            continue;
-        }
-        valid.push(e);
-    }
-    // Every path passed the engine's rules alone and none is listed twice,
-    // so this refuses nothing; were it to, the problems are reported.
-    match base.clone().exempt_paths(&valid) {
-        Ok(protection) => protection,
-        Err(errs) => {
-            for err in errs {
-                let code = err.code();
-                coded.push(Problem::new(format!("{prefix}.{}", err.key), err.message).with_code(code));
-            }
-            base
+    let (protection, problems) = CrossOriginProtection::from_table(
+        t.protect_unsafe_requests,
+        &t.protect_unsafe_requests_exempt,
+        path_prefix,
+        paths.case_sensitive,
+        canonical,
+    );
+    for e in problems {
+        let key = format!("{prefix}.protect_unsafe_requests_exempt[{}]", e.index);
+        match e.kind {
+            Some(kind) => coded.push(Problem::new(&key, e.message).with_code(kind.code())),
+            None => p(&key, e.message),
         }
     }
+    protection
 }
 
 /// Parses an `upstream` value given outside the file (`corsair serve --upstream`).
