@@ -6,7 +6,7 @@ use std::sync::{Arc, PoisonError};
 use std::time::SystemTime;
 
 use corsair::cross_origin::CrossOriginRejection;
-use corsair::shadow::{compare, Comparison, Disagreement, Sample, ShadowVerdict};
+use corsair::shadow::{compare, protection_disagreement, Comparison, Sample};
 use corsair::{Decision, Policy, RequestKind};
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, Request, Response};
@@ -75,13 +75,13 @@ impl Observation {
     /// "would reject" with the protection's reason code.
     #[inline(never)]
     pub(crate) fn compare<B>(&self, resp: &Response<B>) {
-        let d = match &self.refusal {
-            Some(r) if resp.status().as_u16() < 400 => Disagreement {
-                verdict: ShadowVerdict::WouldReject,
-                reason: r.code(),
-                detail: r.to_string(),
-            },
-            _ => {
+        let refused = self
+            .refusal
+            .as_ref()
+            .and_then(|r| protection_disagreement(r, resp.status()));
+        let d = match refused {
+            Some(d) => d,
+            None => {
                 let c = compare(
                     &self.policy,
                     &self.decision,

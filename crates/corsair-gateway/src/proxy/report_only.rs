@@ -21,7 +21,7 @@ use crate::config::RoutedPolicy;
 use crate::ops::metrics::PolicyCounters;
 use crate::state::Active;
 use corsair::cross_origin::CrossOriginRejection;
-use corsair::shadow::{self, Disagreement, Sample, ShadowVerdict};
+use corsair::shadow::{self, Sample, ShadowVerdict};
 use corsair::Decision;
 
 /// The request headers the comparison reads (the browser's model of the
@@ -57,13 +57,7 @@ pub(super) async fn serve(
         }
     }
     let resp = forward::forward(req, resolved, ctx, active).await;
-    let refused = protection
-        .filter(|_| resp.status().as_u16() < 400)
-        .map(|r| Disagreement {
-            verdict: ShadowVerdict::WouldReject,
-            reason: r.code(),
-            detail: r.to_string(),
-        });
+    let refused = protection.and_then(|r| shadow::protection_disagreement(&r, resp.status()));
     let cmp;
     let d = match &refused {
         Some(d) => d,

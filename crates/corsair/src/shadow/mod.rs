@@ -59,6 +59,7 @@ use http::header::{self, HeaderMap};
 use http::{Method, StatusCode};
 
 use crate::agent::{check_preflight, cors_check, CredentialsMode, Failure, FailureKind, Request};
+use crate::cross_origin::CrossOriginRejection;
 use crate::{Decision, Policy, RequestKind};
 
 /// Which way a policy and a service disagree.
@@ -182,6 +183,20 @@ const UNSAFE_VALUE: &str = "{";
 /// A cross-origin URL for the browser's model of the request: the CORS
 /// checks read the request's origin and credentials mode, not its URL.
 const ELSEWHERE: [&str; 2] = ["https://corsair.invalid/", "https://corsair-other.invalid/"];
+
+/// Cross-origin protection's side of report-only mode: a request that
+/// protection would have refused (`refusal`), which the service accepted
+/// (any `status` below 400), is a [`ShadowVerdict::WouldReject`] with the
+/// refusal's code; a refusal the service answered with an error of its own
+/// agrees. Checked before [`compare`]: in enforce mode the refusal comes
+/// before the CORS decision.
+pub fn protection_disagreement(refusal: &CrossOriginRejection, status: StatusCode) -> Option<Disagreement> {
+    (status.as_u16() < 400).then(|| Disagreement {
+        verdict: ShadowVerdict::WouldReject,
+        reason: refusal.code(),
+        detail: refusal.to_string(),
+    })
+}
 
 /// Compares the policy's verdict on a request (`decision`, from
 /// [`Policy::evaluate`] on `method` and `request`) with the service's
