@@ -117,32 +117,33 @@ fn an_endpoint_that_accepts_cross_site_posts_is_reported() {
         "{text}"
     );
     assert!(f["fix"].as_str().unwrap().contains("Sec-Fetch-Site"), "{f:#}");
-    // The three POSTs, as a browser sends them, with a form body.
-    let posts: Vec<_> = seen.lock().unwrap().iter().filter(|s| s.0 == "POST").cloned().collect();
+    // The three POSTs, as a browser sends them, with a form body. The audit sends its
+    // probes concurrently (audit/send.rs), so the upstream sees them in any order.
+    let mut posts: Vec<_> = seen.lock().unwrap().iter().filter(|s| s.0 == "POST").cloned().collect();
+    posts.sort();
     let target = up.url();
-    assert_eq!(
-        posts,
-        [
-            (
-                "POST".to_owned(),
-                Some("same-origin".to_owned()),
-                Some("application/x-www-form-urlencoded".to_owned()),
-                Some(target.clone())
-            ),
-            (
-                "POST".to_owned(),
-                Some("cross-site".to_owned()),
-                Some("application/x-www-form-urlencoded".to_owned()),
-                Some("https://corsair-probe.evil.example".to_owned())
-            ),
-            (
-                "POST".to_owned(),
-                None,
-                Some("application/x-www-form-urlencoded".to_owned()),
-                Some("https://corsair-probe.evil.example".to_owned())
-            ),
-        ]
-    );
+    let mut expected = [
+        (
+            "POST".to_owned(),
+            Some("same-origin".to_owned()),
+            Some("application/x-www-form-urlencoded".to_owned()),
+            Some(target.clone()),
+        ),
+        (
+            "POST".to_owned(),
+            Some("cross-site".to_owned()),
+            Some("application/x-www-form-urlencoded".to_owned()),
+            Some("https://corsair-probe.evil.example".to_owned()),
+        ),
+        (
+            "POST".to_owned(),
+            None,
+            Some("application/x-www-form-urlencoded".to_owned()),
+            Some("https://corsair-probe.evil.example".to_owned()),
+        ),
+    ];
+    expected.sort();
+    assert_eq!(posts, expected);
     // The text report names the POST and its Fetch Metadata.
     let r = corsair(&["audit", &url, "--origin", TRUSTED, "--unsafe-probes"]);
     assert!(r.stdout.contains("[MEDIUM] cross-site-post\n"), "{}", r.stdout);
