@@ -8,6 +8,7 @@ use http::{Method, Request};
 
 use super::rejection::CrossOriginRejection;
 use super::{CrossOriginProtection, SEC_FETCH_SITE};
+use crate::fetch::list::first_line;
 use crate::policy::Policy;
 
 /// Why cross-origin protection let a request through. Every variant has a
@@ -87,13 +88,6 @@ fn is_safe(method: &Method) -> bool {
     *method == Method::GET || *method == Method::HEAD || *method == Method::OPTIONS
 }
 
-/// The first line of a header and whether there are more.
-fn first_of<'a>(headers: &'a HeaderMap, name: &header::HeaderName) -> (Option<&'a HeaderValue>, bool) {
-    let mut all = headers.get_all(name).iter();
-    let first = all.next();
-    (first, first.is_some() && all.next().is_some())
-}
-
 impl CrossOriginProtection {
     /// Decides one request (see the [module docs](super) for the algorithm):
     /// `Ok` with why it passed, or `Err` with why it must be refused (403,
@@ -125,8 +119,8 @@ impl CrossOriginProtection {
         if !self.enabled {
             return Ok(Passed::Disabled);
         }
-        let (site, more_sites) = first_of(headers, &SEC_FETCH_SITE);
-        let (origin, more_origins) = first_of(headers, &header::ORIGIN);
+        let (site, more_sites) = first_line(headers, &SEC_FETCH_SITE);
+        let (origin, more_origins) = first_line(headers, &header::ORIGIN);
         // An empty Origin is no Origin (as Go's `Header.Get`).
         let origin = origin.filter(|o| !o.is_empty());
         let trusted = || !more_origins && origin.is_some_and(|o| trusts(policy, o));
@@ -198,7 +192,7 @@ impl CrossOriginProtection {
         }
         let authority = match req.uri().authority() {
             Some(a) => Some(a.as_str().as_bytes()),
-            None => match first_of(req.headers(), &header::HOST) {
+            None => match first_line(req.headers(), &header::HOST) {
                 (Some(h), false) => Some(h.as_bytes()),
                 _ => None,
             },

@@ -7,6 +7,7 @@ use http::Method;
 
 use super::request_headers::Listed;
 use super::{Decision, Rejection, RequestKind, ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK};
+use crate::fetch::list::first_line;
 use crate::fetch::{is_cors_safelisted_method, is_method};
 use crate::policy::Policy;
 
@@ -62,20 +63,14 @@ impl<'a> Found<'a> {
     #[inline(always)]
     fn lookup(headers: &'a HeaderMap, options: bool) -> Self {
         let mut f = Found::default();
-        let mut origins = headers.get_all(header::ORIGIN).iter();
-        f.origin = origins.next();
+        (f.origin, f.more_origins) = first_line(headers, &header::ORIGIN);
         if f.origin.is_none() {
             return f;
         }
-        f.more_origins = origins.next().is_some();
         if options {
-            let mut acrm = headers.get_all(header::ACCESS_CONTROL_REQUEST_METHOD).iter();
-            f.acrm = acrm.next();
-            f.more_acrm = acrm.next().is_some();
+            (f.acrm, f.more_acrm) = first_line(headers, &header::ACCESS_CONTROL_REQUEST_METHOD);
             if f.acrm.is_some() {
-                let mut acrh = headers.get_all(header::ACCESS_CONTROL_REQUEST_HEADERS).iter();
-                f.acrh = acrh.next();
-                f.more_acrh = acrh.next().is_some();
+                (f.acrh, f.more_acrh) = first_line(headers, &header::ACCESS_CONTROL_REQUEST_HEADERS);
                 f.pna = headers.get(ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK);
             }
         }

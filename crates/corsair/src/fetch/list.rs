@@ -47,6 +47,16 @@ pub(crate) fn extract_list(headers: &HeaderMap, name: &HeaderName) -> ListValues
     ListValues::Values(out)
 }
 
+/// The first line of `name` and whether there are more: the headers that must
+/// have one line (`Origin`, `Access-Control-Request-Method`, `Sec-Fetch-Site`,
+/// `Host`) are refused when they have two, and the request path reads no
+/// further than the second.
+pub(crate) fn first_line<'a>(headers: &'a HeaderMap, name: &HeaderName) -> (Option<&'a HeaderValue>, bool) {
+    let mut all = headers.get_all(name).iter();
+    let first = all.next();
+    (first, first.is_some() && all.next().is_some())
+}
+
 /// The values of all lines of `name`, as they came.
 pub(crate) fn lines<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Vec<&'a [u8]> {
     headers.get_all(name).iter().map(HeaderValue::as_bytes).collect()

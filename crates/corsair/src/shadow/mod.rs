@@ -60,6 +60,7 @@ use http::{Method, StatusCode};
 
 use crate::agent::{check_preflight, cors_check, CredentialsMode, Failure, FailureKind, Request};
 use crate::cross_origin::CrossOriginRejection;
+use crate::fetch::list::first_line;
 use crate::{Decision, Policy, RequestKind};
 
 /// Which way a policy and a service disagree.
@@ -274,17 +275,17 @@ pub fn compare(
 
 /// The browser's model of the request, or `None` when no browser sends it.
 fn browser_request(kind: RequestKind, method: &Method, request: &HeaderMap) -> Option<Request> {
-    let mut origins = request.get_all(header::ORIGIN).iter();
-    let origin = origins.next()?.to_str().ok()?;
-    if origins.next().is_some() {
+    let (origin, more_origins) = first_line(request, &header::ORIGIN);
+    let origin = origin?.to_str().ok()?;
+    if more_origins {
         return None;
     }
     let url = ELSEWHERE.into_iter().find(|u| u.trim_end_matches('/') != origin)?;
     let mut b = Request::builder(origin, url);
     if kind == RequestKind::Preflight {
-        let mut acrm = request.get_all(header::ACCESS_CONTROL_REQUEST_METHOD).iter();
-        let m = acrm.next()?.to_str().ok()?;
-        if acrm.next().is_some() {
+        let (acrm, more_acrm) = first_line(request, &header::ACCESS_CONTROL_REQUEST_METHOD);
+        let m = acrm?.to_str().ok()?;
+        if more_acrm {
             return None;
         }
         b = b.method(m);
