@@ -84,6 +84,11 @@ fn form<'a>(site: Option<&'a str>, origin: Option<&'a str>) -> Vec<(&'a str, &'a
     h
 }
 
+/// A form POST with body `a=b` (what a cross-site `<form>` sends).
+async fn post_form(c: &Client<HttpConnector, ClientBody>, url: &str, site: Option<&str>, origin: Option<&str>) -> Got {
+    send_body(c, "POST", url, &form(site, origin), "a=b").await
+}
+
 fn assert_refused(r: &Got, code: &str) {
     assert_eq!(r.status, 403, "{r:?}");
     assert!(r.text().contains(code), "{}", r.text());
@@ -123,22 +128,14 @@ async fn an_untrusted_browsers_unsafe_request_never_reaches_the_upstream() {
 
         // A cross-site form POST (and a no-cors fetch POST, which sends the
         // same) from an unlisted origin: 403, before the upstream.
-        let r = send_body(
-            &c,
-            "POST",
-            &gw.url("/transfer"),
-            &form(Some("cross-site"), Some(EVIL)),
-            "a=b",
-        )
-        .await;
+        let r = post_form(&c, &gw.url("/transfer"), Some("cross-site"), Some(EVIL)).await;
         assert_refused(&r, "cross_origin_request");
         // A sibling subdomain is another origin too.
-        let r = send_body(
+        let r = post_form(
             &c,
-            "POST",
             &gw.url("/transfer"),
-            &form(Some("same-site"), Some("https://x.app.example.com")),
-            "a=b",
+            Some("same-site"),
+            Some("https://x.app.example.com"),
         )
         .await;
         assert_refused(&r, "cross_origin_request");
@@ -148,21 +145,14 @@ async fn an_untrusted_browsers_unsafe_request_never_reaches_the_upstream() {
             assert_refused(&r, "cross_origin_request");
         }
         // `Origin: null` (a sandboxed frame) is never trusted.
-        let r = send_body(
-            &c,
-            "POST",
-            &gw.url("/transfer"),
-            &form(Some("cross-site"), Some("null")),
-            "a=b",
-        )
-        .await;
+        let r = post_form(&c, &gw.url("/transfer"), Some("cross-site"), Some("null")).await;
         assert_refused(&r, "cross_origin_request");
         // Without Sec-Fetch-Site (a plain-http site, an old browser): the
         // Origin must name this host.
-        let r = send_body(&c, "POST", &gw.url("/transfer"), &form(None, Some(EVIL)), "a=b").await;
+        let r = post_form(&c, &gw.url("/transfer"), None, Some(EVIL)).await;
         assert_refused(&r, "origin_host_mismatch");
         let other_port = format!("http://127.0.0.1:{}", gw.addr.port().wrapping_add(1).max(1));
-        let r = send_body(&c, "POST", &gw.url("/transfer"), &form(None, Some(&other_port)), "a=b").await;
+        let r = post_form(&c, &gw.url("/transfer"), None, Some(&other_port)).await;
         assert_refused(&r, "origin_host_mismatch");
         let r = send_body(
             &c,
@@ -174,23 +164,9 @@ async fn an_untrusted_browsers_unsafe_request_never_reaches_the_upstream() {
         .await;
         assert_refused(&r, "origin_host_mismatch");
         // The exact exempt path only: any other spelling is protected.
-        let r = send_body(
-            &c,
-            "POST",
-            &gw.url("/oauth/callback/"),
-            &form(Some("cross-site"), Some(EVIL)),
-            "a=b",
-        )
-        .await;
+        let r = post_form(&c, &gw.url("/oauth/callback/"), Some("cross-site"), Some(EVIL)).await;
         assert_refused(&r, "cross_origin_request");
-        let r = send_body(
-            &c,
-            "POST",
-            &gw.url("/oauth/callback/x"),
-            &form(Some("cross-site"), Some(EVIL)),
-            "a=b",
-        )
-        .await;
+        let r = post_form(&c, &gw.url("/oauth/callback/x"), Some("cross-site"), Some(EVIL)).await;
         assert_refused(&r, "cross_origin_request");
 
         assert!(
@@ -281,14 +257,7 @@ async fn trusted_same_origin_and_non_browser_requests_go_through() {
             assert_forwarded(&r);
         }
         // A policy with protect_unsafe_requests = false.
-        let r = send_body(
-            &c,
-            "POST",
-            &gw.url("/open/x"),
-            &form(Some("cross-site"), Some(EVIL)),
-            "a=b",
-        )
-        .await;
+        let r = post_form(&c, &gw.url("/open/x"), Some("cross-site"), Some(EVIL)).await;
         assert_forwarded(&r);
         // Safe methods are never checked.
         for m in ["GET", "HEAD", "OPTIONS"] {
@@ -351,24 +320,10 @@ async fn preflights_keep_their_cors_outcome_and_uncovered_requests_are_not_prote
         assert_eq!(gw.logs_with("CORS request rejected")[0]["reason"], "origin_not_allowed");
         // No policy covers /other: proxied untouched, as it gets no CORS
         // headers either.
-        let r = send_body(
-            &c,
-            "POST",
-            &gw.url("/other"),
-            &form(Some("cross-site"), Some(EVIL)),
-            "a=b",
-        )
-        .await;
+        let r = post_form(&c, &gw.url("/other"), Some("cross-site"), Some(EVIL)).await;
         assert_forwarded(&r);
         // Covered: refused.
-        let r = send_body(
-            &c,
-            "POST",
-            &gw.url("/api/x"),
-            &form(Some("cross-site"), Some(EVIL)),
-            "a=b",
-        )
-        .await;
+        let r = post_form(&c, &gw.url("/api/x"), Some("cross-site"), Some(EVIL)).await;
         assert_refused(&r, "cross_origin_request");
         let seen = up.seen();
         assert_eq!(seen.len(), 1);
