@@ -85,8 +85,8 @@ pub use decision::{
 };
 pub use origin::{DynamicOrigins, OriginPattern, PatternError};
 pub use policy::{
-    ConfigError, ConfigErrorKind, ConfigErrors, IntoHeaderName, IntoMaxAge, IntoMethod, IntoOrigin, Policy,
-    PolicyConfig, PolicyMode, MAX_AGE_LIMIT,
+    ConfigError, ConfigErrorKind, ConfigErrors, FileProblem, IntoHeaderName, IntoMaxAge, IntoMethod, IntoOrigin,
+    Policy, PolicyConfig, PolicyEntry, PolicyMode, PolicyTable, MAX_AGE_LIMIT,
 };
 #[cfg(feature = "toml")]
-pub use policy::{FileProblem, PolicyEntry, PolicyFile, PolicyFileError, PolicyTable};
+pub use policy::{PolicyFile, PolicyFileError};

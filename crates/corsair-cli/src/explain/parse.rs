@@ -5,7 +5,7 @@
 //! - Chromium: `Access to {kind} at '{url}' [(redirected from '{initial}') ]from
 //!   origin '{origin}' has been blocked by CORS policy: [Response to preflight
 //!   request doesn't pass access control check: ]{reason}`, every reason of
-//!   [`names::CHROMIUM`], with or without the sentences builds append. The
+//!   [`names::CHROMIUM`](super::names::CHROMIUM), with or without the sentences builds append. The
 //!   reason alone is understood too.
 //! - Firefox: `Cross-Origin Request Blocked: The Same Origin Policy disallows
 //!   reading the remote resource at {url}. (Reason: {reason}).[ Status code:

@@ -1,7 +1,7 @@
 //! The gateway's configuration: the validated model ([`Config`]), read
 //! from TOML by [`file`] (every problem at once, with the file, the line and
 //! column, the key and what is wrong; [`lint`] adds the warnings) and routed
-//! to a policy per request by [`route`].
+//! to a policy per request by `route`.
 
 mod file;
 mod route;

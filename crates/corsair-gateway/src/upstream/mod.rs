@@ -9,7 +9,7 @@
 //!   connection of its own, which becomes a tunnel after a 101.
 //! - [`https`]: the project's one TLS client configuration (trust roots),
 //!   used for `https://` upstreams and by `corsair check` and `audit`.
-//! - [`echo`]: the built-in echo upstream (`upstream = "builtin:echo"`).
+//! - `echo`: the built-in echo upstream (`upstream = "builtin:echo"`).
 
 mod body;
 mod conn;

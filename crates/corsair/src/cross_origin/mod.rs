@@ -263,7 +263,7 @@ impl CrossOriginProtection {
     }
 
     /// The protection of one `[[policy]]` table from its two keys, as the
-    /// gateway and [`PolicyFile`](crate::PolicyFile) read them: on unless
+    /// gateway and `PolicyFile` read them: on unless
     /// `protect_unsafe_requests = false`, with each listed exempt path that
     /// is a path a browser sends ([`Self::exempt_paths`]' rules), passes
     /// `canonical` (the gateway's `[paths]` form, where requests are decided),

@@ -8,6 +8,7 @@ mod error;
 #[cfg(feature = "toml")]
 mod file;
 mod mode;
+mod table;
 #[cfg(test)]
 mod tests;
 mod validate;
@@ -18,8 +19,9 @@ pub use compiled::Policy;
 pub use config::{IntoHeaderName, IntoMaxAge, IntoMethod, IntoOrigin, PolicyConfig};
 pub use error::{ConfigError, ConfigErrorKind, ConfigErrors};
 #[cfg(feature = "toml")]
-pub use file::{FileProblem, PolicyEntry, PolicyFile, PolicyFileError, PolicyTable};
+pub use file::{PolicyFile, PolicyFileError};
 pub use mode::PolicyMode;
+pub use table::{FileProblem, PolicyEntry, PolicyTable};
 
 /// The longest header name a policy may list (and that a preflight may ask
 /// for by name). Browsers have no such limit, but no real header comes close.

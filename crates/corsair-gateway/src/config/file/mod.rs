@@ -171,8 +171,8 @@ fn display_names(raw: &FileConfig) -> Vec<Option<String>> {
     raw.policy
         .iter()
         .map(|t| {
-            t.name.as_ref().and_then(|n| {
-                let unique = raw.policy.iter().filter(|o| o.name.as_ref() == Some(n)).count() == 1;
+            t.table.name.as_ref().and_then(|n| {
+                let unique = raw.policy.iter().filter(|o| o.table.name.as_ref() == Some(n)).count() == 1;
                 (unique && !n.trim().is_empty()).then(|| format!("policy {n:?}"))
             })
         })

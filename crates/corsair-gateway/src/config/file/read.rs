@@ -114,26 +114,13 @@ pub(super) struct PathsTable {
     pub(super) case_sensitive: Option<bool>,
 }
 
-/// One `[[policy]]` table: routing keys plus the CORS keys of
-/// [`corsair::PolicyConfig`].
+/// One `[[policy]]` table as read: the engine's model of the table
+/// ([`corsair::PolicyTable`], validated by the engine), and `mode` as
+/// written, which the gateway checks with its own message.
 #[derive(Debug, Default)]
 pub(super) struct PolicyTable {
-    pub(super) name: Option<String>,
-    pub(super) hosts: Vec<String>,
-    pub(super) path_prefix: Option<String>,
-    pub(super) allow_origins: Vec<String>,
-    pub(super) allow_methods: Vec<String>,
-    pub(super) allow_headers: Vec<String>,
-    pub(super) expose_headers: Vec<String>,
-    pub(super) allow_credentials: bool,
-    pub(super) max_age: Option<i64>,
-    pub(super) allow_private_network: bool,
-    pub(super) allow_insecure_origins: bool,
-    pub(super) debug: bool,
+    pub(super) table: corsair::PolicyTable,
     pub(super) mode: Option<String>,
-    /// `None`: the default (on).
-    pub(super) protect_unsafe_requests: Option<bool>,
-    pub(super) protect_unsafe_requests_exempt: Vec<String>,
 }
 
 /// What reading produced: the model, where every key sits, the problems, and
@@ -425,25 +412,26 @@ impl Reader {
         }
         self.keys(&path, t, POLICY_KEYS);
         let mut p = PolicyTable::default();
+        let table = &mut p.table;
         for (name, item) in t.iter() {
             let key = join(&path, name);
             let flag = |r: &mut Self| r.boolean(&key, item).unwrap_or(false);
             match name {
-                "name" => p.name = self.string(&key, item),
-                "path_prefix" => p.path_prefix = self.string(&key, item),
-                "hosts" => p.hosts = self.strings(&key, item),
-                "allow_origins" => p.allow_origins = self.strings(&key, item),
-                "allow_methods" => p.allow_methods = self.strings(&key, item),
-                "allow_headers" => p.allow_headers = self.strings(&key, item),
-                "expose_headers" => p.expose_headers = self.strings(&key, item),
-                "max_age" => p.max_age = self.integer(&key, item),
-                "allow_credentials" => p.allow_credentials = flag(self),
-                "allow_private_network" => p.allow_private_network = flag(self),
-                "allow_insecure_origins" => p.allow_insecure_origins = flag(self),
-                "debug" => p.debug = flag(self),
+                "name" => table.name = self.string(&key, item),
+                "path_prefix" => table.path_prefix = self.string(&key, item),
+                "hosts" => table.hosts = self.strings(&key, item),
+                "allow_origins" => table.allow_origins = self.strings(&key, item),
+                "allow_methods" => table.allow_methods = self.strings(&key, item),
+                "allow_headers" => table.allow_headers = self.strings(&key, item),
+                "expose_headers" => table.expose_headers = self.strings(&key, item),
+                "max_age" => table.max_age = self.integer(&key, item),
+                "allow_credentials" => table.allow_credentials = flag(self),
+                "allow_private_network" => table.allow_private_network = flag(self),
+                "allow_insecure_origins" => table.allow_insecure_origins = flag(self),
+                "debug" => table.debug = flag(self),
                 "mode" => p.mode = self.string(&key, item),
-                "protect_unsafe_requests" => p.protect_unsafe_requests = self.boolean(&key, item),
-                "protect_unsafe_requests_exempt" => p.protect_unsafe_requests_exempt = self.strings(&key, item),
+                "protect_unsafe_requests" => table.protect_unsafe_requests = self.boolean(&key, item),
+                "protect_unsafe_requests_exempt" => table.protect_unsafe_requests_exempt = self.strings(&key, item),
                 _ => {}
             }
         }

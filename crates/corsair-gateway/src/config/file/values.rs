@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use corsair::{CrossOriginProtection, PolicyConfig, PolicyMode};
+use corsair::PolicyMode;
 
 use super::super::{
     Config, EncodedSlashes, Limits, PathRules, Problem, RoutedPolicy, Semicolons, Tls, Upstream, BUILTIN_ECHO,
@@ -205,96 +205,46 @@ pub(super) fn validate(raw: FileConfig, file: &str, base: Option<&Path>) -> (Opt
     }
     let mut policies = Vec::new();
     let mut names = std::collections::HashSet::new();
+    // Requests are routed on their canonical path, so a path prefix or an
+    // exempt path must be canonical too, or it could never match.
+    let canonical = |path: &str| {
+        crate::proxy::target::canonical_path(path, &paths)
+            .map(std::borrow::Cow::into_owned)
+            .map_err(|r| r.to_string())
+    };
     for (i, t) in raw.policy.into_iter().enumerate() {
-        let prefix = format!("policy[{i}]");
-        let name = t.name.clone().unwrap_or_else(|| prefix.clone());
-        if name.trim().is_empty() {
-            p(&format!("{prefix}.name"), "empty name".to_owned());
-        }
-        if !names.insert(name.clone()) {
-            p(
-                &format!("{prefix}.name"),
-                format!("{name:?} is used by an earlier policy"),
-            );
-        }
-        let mut hosts = Vec::new();
-        for (j, h) in t.hosts.iter().enumerate() {
-            if is_host_name(h) {
-                // Requests are routed on their host name without one
-                // trailing dot (the same DNS name).
-                let h = h.strip_suffix('.').unwrap_or(h);
-                hosts.push(h.to_ascii_lowercase());
-            } else {
-                p(
-                    &format!("{prefix}.hosts[{j}]"),
-                    format!("{h:?} is not a host name (no scheme, port or path: `api.example.com`)"),
-                );
+        // The engine validates the table (one set of rules for the gateway
+        // and `corsair::PolicyFile`); its own errors keep their codes.
+        let mut found = Vec::new();
+        let entry = t
+            .table
+            .validate_routed(i, &mut names, &mut found, paths.case_sensitive, &canonical);
+        for f in found {
+            match f.kind {
+                Some(kind) => coded.push(Problem::new(&f.key, f.message).with_code(kind.code())),
+                None => p(&f.key, f.message),
             }
         }
-        let path_prefix = t.path_prefix.clone().unwrap_or_else(|| "/".to_owned());
-        if !path_prefix.starts_with('/') || path_prefix.contains(['?', '#', ' ']) {
-            p(
-                &format!("{prefix}.path_prefix"),
-                format!("{path_prefix:?} must be a URL path starting with `/`"),
-            );
-        } else {
-            // Requests are routed on their canonical path, so a prefix must
-            // be canonical too, or it could never match.
-            match crate::proxy::target::canonical_path(&path_prefix, &paths) {
-                Ok(c) if c == path_prefix => {}
-                Ok(c) => p(
-                    &format!("{prefix}.path_prefix"),
-                    format!(
-                        "{path_prefix:?} is not in canonical form (requests are routed on their normalized path); write {c:?}"
-                    ),
-                ),
-                Err(r) => p(
-                    &format!("{prefix}.path_prefix"),
-                    format!("{path_prefix:?}: {r}"),
-                ),
-            }
-        }
-        let protection = protection(&t, &prefix, &path_prefix, &paths, &mut p, &mut coded);
-        let cfg = PolicyConfig {
-            allow_origins: t.allow_origins,
-            allow_methods: t.allow_methods,
-            allow_headers: t.allow_headers,
-            expose_headers: t.expose_headers,
-            allow_credentials: t.allow_credentials,
-            max_age: t.max_age,
-            allow_private_network: t.allow_private_network,
-            allow_insecure_origins: t.allow_insecure_origins,
-            debug: t.debug,
-        };
         let mode = match t.mode.as_deref() {
-            None | Some("enforce") => Some(PolicyMode::Enforce),
-            Some("report-only") => Some(PolicyMode::ReportOnly),
+            None | Some("enforce") => PolicyMode::Enforce,
+            Some("report-only") => PolicyMode::ReportOnly,
             Some(v) => {
                 p(
-                    &format!("{prefix}.mode"),
+                    &format!("policy[{i}].mode"),
                     format!("{v:?} is not one of \"enforce\" (the default) or \"report-only\""),
                 );
-                None
+                PolicyMode::Enforce
             }
         };
-        match cfg.build() {
-            Ok(policy) => policies.push(RoutedPolicy {
-                name,
-                hosts,
-                path_prefix,
-                mode: mode.unwrap_or_default(),
-                policy: Arc::new(policy),
-                protection,
-            }),
-            Err(errs) => {
-                for e in errs {
-                    let msg = match &e.value {
-                        Some(v) => format!("{v:?}: {}", e.message),
-                        None => e.message.clone(),
-                    };
-                    coded.push(Problem::new(format!("{prefix}.{}", e.key), msg).with_code(e.code()));
-                }
-            }
+        if let Some(e) = entry {
+            policies.push(RoutedPolicy {
+                name: e.name,
+                hosts: e.hosts,
+                path_prefix: e.path_prefix,
+                mode,
+                policy: Arc::new(e.policy),
+                protection: e.protection,
+            });
         }
     }
 
@@ -318,44 +268,6 @@ pub(super) fn validate(raw: FileConfig, file: &str, base: Option<&Path>) -> (Opt
     (config, problems)
 }
 
-/// The policy's cross-origin protection
-/// ([`CrossOriginProtection::from_table`]), each exempt path also in the
-/// canonical form requests are routed on (or it could never match).
-/// Problems go to `p` (gateway rules) and `coded` (the engine's, with their
-/// codes).
-fn protection(
-    t: &super::read::PolicyTable,
-    prefix: &str,
-    path_prefix: &str,
-    paths: &PathRules,
-    p: &mut impl FnMut(&str, String),
-    coded: &mut Vec<Problem>,
-) -> CrossOriginProtection {
-    let canonical = |e: &str| match crate::proxy::target::canonical_path(e, paths) {
-        Ok(c) if c == e => Ok(()),
-        Ok(c) => Err(format!(
-            "{e:?} is not in canonical form (requests are decided on their normalized path, so it could never \
-             match); write {c:?}"
-        )),
-        Err(r) => Err(format!("{e:?}: {r}")),
-    };
-    let (protection, problems) = CrossOriginProtection::from_table(
-        t.protect_unsafe_requests,
-        &t.protect_unsafe_requests_exempt,
-        path_prefix,
-        paths.case_sensitive,
-        canonical,
-    );
-    for e in problems {
-        let key = format!("{prefix}.protect_unsafe_requests_exempt[{}]", e.index);
-        match e.kind {
-            Some(kind) => coded.push(Problem::new(&key, e.message).with_code(kind.code())),
-            None => p(&key, e.message),
-        }
-    }
-    protection
-}
-
 /// Parses an `upstream` value given outside the file (`corsair serve --upstream`).
 pub fn parse_upstream_value(u: &str) -> Result<Upstream, String> {
     if u == BUILTIN_ECHO {
@@ -377,12 +289,4 @@ fn parse_upstream(u: &str) -> Result<http::Uri, &'static str> {
         return Err("give the upstream's origin only (`http://host:port`); paths are passed through as requested");
     }
     Ok(uri)
-}
-
-fn is_host_name(h: &str) -> bool {
-    !h.is_empty()
-        && h.len() <= 253
-        && (h.split('.').all(|l| {
-            !l.is_empty() && l.len() <= 63 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        }) || (h.starts_with('[') && h.ends_with(']') && h[1..h.len() - 1].parse::<std::net::Ipv6Addr>().is_ok()))
 }

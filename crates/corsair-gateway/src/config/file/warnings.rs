@@ -45,7 +45,7 @@ const STANDARD_METHODS: &[&str] = &[
 pub(super) fn of(raw: &FileConfig) -> Vec<Problem> {
     let mut out = Vec::new();
     for (i, t) in raw.policy.iter().enumerate() {
-        for (j, m) in t.allow_methods.iter().enumerate() {
+        for (j, m) in t.table.allow_methods.iter().enumerate() {
             // `put` is normalized to `PUT` by browsers and the policy alike.
             if !is_method(m) || normalize_method(m) != m {
                 continue;
@@ -55,7 +55,7 @@ pub(super) fn of(raw: &FileConfig) -> Vec<Problem> {
                 continue;
             }
             // Both spellings listed: the other case is deliberate.
-            if t.allow_methods.contains(&upper) {
+            if t.table.allow_methods.contains(&upper) {
                 continue;
             }
             out.push(
@@ -72,7 +72,7 @@ pub(super) fn of(raw: &FileConfig) -> Vec<Problem> {
                 .warning(),
             );
         }
-        if t.allow_private_network {
+        if t.table.allow_private_network {
             out.push(
                 Problem::new(
                     format!("policy[{i}].allow_private_network"),
@@ -85,7 +85,7 @@ pub(super) fn of(raw: &FileConfig) -> Vec<Problem> {
                 .warning(),
             );
         }
-        if t.protect_unsafe_requests == Some(false) && !t.protect_unsafe_requests_exempt.is_empty() {
+        if t.table.protect_unsafe_requests == Some(false) && !t.table.protect_unsafe_requests_exempt.is_empty() {
             out.push(
                 Problem::new(
                     format!("policy[{i}].protect_unsafe_requests_exempt"),

@@ -1,7 +1,7 @@
 //! The HTTP/1.1 wire format of the gateway's upstream client, without I/O:
 //! the request head it writes, the response head it reads (and what that
 //! head says about the body's framing and the connection's reuse), and the
-//! chunked transfer coding. [`super::pool`] drives these over a socket;
+//! chunked transfer coding. `super::pool` drives these over a socket;
 //! the unit tests below drive them over byte slices cut at every boundary.
 //!
 //! Public so that the fuzz targets can reach it; not a stable API.

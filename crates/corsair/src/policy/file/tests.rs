@@ -1,6 +1,7 @@
 //! Unit tests of the parent module.
 
 use super::*;
+use crate::{ConfigErrorKind, PolicyMode};
 
 fn keys(text: &str) -> Vec<String> {
     PolicyFile::parse(text)
