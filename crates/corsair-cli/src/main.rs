@@ -145,7 +145,7 @@ pub struct CheckArgs {
     #[arg(long)]
     pub send: bool,
     /// The request's mode: `cors` (fetch()'s default: may the page read the answer?),
-    /// `no-cors` (fetch(url, {mode: "no-cors"})) or `navigate` (a <form method=post>
+    /// `no-cors` (fetch(url, {mode: "no-cors"})) or `navigate` (a `<form method=post>`
     /// submission). The last two are sent without a preflight and never read: check then
     /// says whether the request reaches the service or is refused by cross-origin
     /// protection (CSRF), and why.
