@@ -10,11 +10,12 @@
 use std::time::Duration;
 
 use corsair_gateway::websocket::{accept_key, new_key};
-use http::header::{HeaderMap, HeaderName, HeaderValue};
+use http::header::{HeaderMap, HeaderValue};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use url::Url;
 
 use crate::client::parse_url;
+use crate::client::raw::{find, parse_head, target, Endpoint};
 
 /// The most bytes of a head, and of the body kept.
 const HEAD_LIMIT: usize = 32 * 1024;
@@ -64,14 +65,9 @@ pub(crate) fn is_ws_url(url: &str) -> bool {
 
 /// Sends one handshake to `url` from `origin` (none: as a non-browser).
 pub(crate) async fn handshake(url: &Url, origin: Option<&str>, timeout: Duration) -> Result<Answer, String> {
-    let host = url.host_str().unwrap_or_default().to_owned();
-    let port = url.port_or_known_default().unwrap_or(80);
-    let authority = match url.port() {
-        Some(p) => format!("{host}:{p}"),
-        None => host.clone(),
-    };
+    let endpoint = Endpoint::of(url);
+    let (target, authority) = (target(url), &endpoint.authority);
     let key = new_key().ok_or("no randomness for a Sec-WebSocket-Key")?;
-    let target = &url[url::Position::BeforePath..url::Position::AfterQuery];
     let mut request = format!(
         "GET {target} HTTP/1.1\r\nHost: {authority}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
          Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nUser-Agent: corsair/{}\r\n",
@@ -84,10 +80,7 @@ pub(crate) async fn handshake(url: &Url, origin: Option<&str>, timeout: Duration
         request.push_str(&format!("Origin: {o}\r\n"));
     }
     request.push_str("\r\n");
-    let exchange = async {
-        let stream = crate::client::raw::connect(&host, port, &authority, url.scheme() == "https").await?;
-        exchange_on(stream, request.as_bytes(), &key).await
-    };
+    let exchange = async { exchange_on(endpoint.connect().await?, request.as_bytes(), &key).await };
     tokio::time::timeout(timeout, exchange)
         .await
         .map_err(|_| format!("no answer within {} s", timeout.as_secs()))?
@@ -150,35 +143,6 @@ async fn exchange_on<S: AsyncRead + AsyncWrite + Unpin>(mut s: S, request: &[u8]
         body: String::from_utf8_lossy(&body).trim_end().to_owned(),
         accepted: false,
     })
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
-}
-
-fn parse_head(head: &[u8]) -> Result<(u16, HeaderMap), String> {
-    let first_end = find(head, b"\r\n").unwrap_or(head.len());
-    let first = String::from_utf8_lossy(&head[..first_end]);
-    let status = first
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse::<u16>().ok())
-        .filter(|_| first.starts_with("HTTP/"))
-        .ok_or_else(|| format!("not an HTTP response: {first:?}"))?;
-    let mut headers = HeaderMap::new();
-    for line in head[first_end..].split(|&b| b == b'\n') {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        let Some(colon) = line.iter().position(|&b| b == b':') else {
-            continue;
-        };
-        if let (Ok(n), Ok(v)) = (
-            HeaderName::from_bytes(&line[..colon]),
-            HeaderValue::from_bytes(line[colon + 1..].trim_ascii()),
-        ) {
-            headers.append(n, v);
-        }
-    }
-    Ok((status, headers))
 }
 
 #[cfg(test)]

@@ -6,11 +6,11 @@
 
 use std::time::Duration;
 
-use http::header::{HeaderMap, HeaderName, HeaderValue};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::analysis::Observed;
 use crate::client::parse_url;
+use crate::client::raw::{find, target, Endpoint};
 
 /// The most bytes of a response head read.
 const HEAD_LIMIT: usize = 32 * 1024;
@@ -18,14 +18,8 @@ const HEAD_LIMIT: usize = 32 * 1024;
 /// Sends `GET url` with these raw header lines (name, value bytes) and reads the head.
 pub(crate) async fn get(url: &str, lines: &[(&str, Vec<u8>)], timeout: Duration) -> Result<Observed, String> {
     let parsed = parse_url(url).map_err(|e| e.to_string())?;
-    let host = parsed.host_str().unwrap_or_default().to_owned();
-    let port = parsed.port_or_known_default().unwrap_or(80);
-    let authority = match parsed.port() {
-        Some(p) => format!("{host}:{p}"),
-        None => host.clone(),
-    };
-    let target = &parsed[url::Position::BeforePath..url::Position::AfterQuery];
-    let mut request = format!("GET {target} HTTP/1.1\r\nHost: {authority}\r\n").into_bytes();
+    let endpoint = Endpoint::of(&parsed);
+    let mut request = format!("GET {} HTTP/1.1\r\nHost: {}\r\n", target(&parsed), endpoint.authority).into_bytes();
     for (name, value) in lines {
         request.extend_from_slice(name.as_bytes());
         request.extend_from_slice(b": ");
@@ -33,10 +27,7 @@ pub(crate) async fn get(url: &str, lines: &[(&str, Vec<u8>)], timeout: Duration)
         request.extend_from_slice(b"\r\n");
     }
     request.extend_from_slice(b"Connection: close\r\n\r\n");
-    let exchange = async {
-        let stream = crate::client::raw::connect(&host, port, &authority, parsed.scheme() == "https").await?;
-        exchange_on(stream, &request).await
-    };
+    let exchange = async { exchange_on(endpoint.connect().await?, &request).await };
     let head = tokio::time::timeout(timeout, exchange)
         .await
         .map_err(|_| format!("no answer within {} s", timeout.as_secs()))??;
@@ -73,31 +64,9 @@ async fn exchange_on<S: AsyncRead + AsyncWrite + Unpin>(mut s: S, request: &[u8]
     Ok(head)
 }
 
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
-}
-
 /// The status and the header lines an HTTP client can carry; the raw head is kept.
 fn parse_head(head: &[u8]) -> Result<Observed, String> {
-    let first_end = find(head, b"\r\n").unwrap_or(head.len());
-    let first = String::from_utf8_lossy(&head[..first_end]);
-    let status = first
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse::<u16>().ok())
-        .filter(|_| first.starts_with("HTTP/"))
-        .ok_or_else(|| format!("not an HTTP response: {first:?}"))?;
-    let mut headers = HeaderMap::new();
-    for line in head[first_end..].split(|&b| b == b'\n') {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        let Some(colon) = line.iter().position(|&b| b == b':') else {
-            continue;
-        };
-        let value = line[colon + 1..].trim_ascii();
-        if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(&line[..colon]), HeaderValue::from_bytes(value)) {
-            headers.append(n, v);
-        }
-    }
+    let (status, headers) = crate::client::raw::parse_head(head)?;
     Ok(Observed {
         status,
         headers,
