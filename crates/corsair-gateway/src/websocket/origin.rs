@@ -80,44 +80,9 @@ pub fn decide(headers: &HeaderMap, authority: Option<&[u8]>, policy: Option<&Pol
 
 /// Whether the origin `scheme://host[:port]` (http or https) has the host
 /// and port of `authority` (`name[:port]`, canonical), a missing port on
-/// either side being the origin scheme's default.
+/// either side being the origin scheme's default: the engine's Origin-vs-Host
+/// rule of cross-origin protection
+/// ([`corsair::cross_origin::origin_matches_authority`]).
 pub fn same_origin(origin: &[u8], authority: &[u8]) -> bool {
-    let (default, rest) = if let Some(r) = strip_prefix_ignore_case(origin, b"https://") {
-        (443, r)
-    } else if let Some(r) = strip_prefix_ignore_case(origin, b"http://") {
-        (80, r)
-    } else {
-        return false;
-    };
-    let (Some((oh, op)), Some((ah, ap))) = (split_port(rest), split_port(authority)) else {
-        return false;
-    };
-    !oh.is_empty() && oh.eq_ignore_ascii_case(ah) && op.unwrap_or(default) == ap.unwrap_or(default)
-}
-
-fn strip_prefix_ignore_case<'a>(s: &'a [u8], prefix: &[u8]) -> Option<&'a [u8]> {
-    (s.len() >= prefix.len() && s[..prefix.len()].eq_ignore_ascii_case(prefix)).then(|| &s[prefix.len()..])
-}
-
-/// `host[:port]` (the host possibly a bracketed IPv6 address) into the host
-/// and the port; `None` when the port is not a number or anything follows
-/// (a path, user info).
-fn split_port(s: &[u8]) -> Option<(&[u8], Option<u16>)> {
-    if s.iter().any(|&b| matches!(b, b'/' | b'@' | b'?' | b'#')) {
-        return None;
-    }
-    let host_end = if s.first() == Some(&b'[') {
-        s.iter().position(|&b| b == b']')? + 1
-    } else {
-        s.iter().position(|&b| b == b':').unwrap_or(s.len())
-    };
-    let (host, rest) = s.split_at(host_end);
-    match rest {
-        [] => Some((host, None)),
-        [b':', digits @ ..] if !digits.is_empty() && digits.len() <= 5 && digits.iter().all(u8::is_ascii_digit) => {
-            let port = digits.iter().fold(0u32, |n, &d| n * 10 + u32::from(d - b'0'));
-            Some((host, Some(u16::try_from(port).ok()?)))
-        }
-        _ => None,
-    }
+    corsair::cross_origin::origin_matches_authority(origin, authority)
 }

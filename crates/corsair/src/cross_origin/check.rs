@@ -241,7 +241,7 @@ fn port_number(digits: &[u8]) -> Option<u16> {
 /// host and port of the request's authority, scheme ignored (see the module
 /// docs). Hosts compare ASCII case-insensitively; a port left out stands
 /// for the origin scheme's default.
-pub(crate) fn origin_matches_authority(origin: &[u8], authority: &[u8]) -> bool {
+pub fn origin_matches_authority(origin: &[u8], authority: &[u8]) -> bool {
     let (rest, default_port) = if let Some(r) = origin.strip_prefix(b"https://") {
         (r, 443)
     } else if let Some(r) = origin.strip_prefix(b"http://") {

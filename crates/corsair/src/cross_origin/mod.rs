@@ -120,7 +120,7 @@ mod tests;
 
 use http::header::HeaderName;
 
-pub use check::Passed;
+pub use check::{origin_matches_authority, Passed};
 pub use paths::path_has_prefix;
 pub use rejection::CrossOriginRejection;
 
